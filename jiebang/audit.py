@@ -1,0 +1,114 @@
+"""An append-only, hash-chained audit log.
+
+Each event stores the hash of the one before it and its own hash over
+(previous hash, kind, time, actor, challenge, canonical JSON data). Editing or
+deleting any row breaks the chain, which ``verify`` reports. A unique key on
+``prev_hash`` means two writers racing to append after the same event cannot
+both succeed: the loser retries on the new tail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from jiebang.db import Base, UTCDateTime, utcnow
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    challenge_id: Mapped[int | None] = mapped_column(index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+def _digest(prev: str, kind: str, at: dt.datetime, actor, challenge, data: str) -> str:
+    stamp = at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    text = "\n".join([prev, kind, stamp, str(actor or ""), str(challenge or ""), data])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    kind: str,
+    /,
+    *,
+    actor_id: int | None = None,
+    challenge_id: int | None = None,
+    **data: object,
+) -> AuditEvent:
+    """Append an event inside the caller's transaction."""
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    for _ in range(20):
+        prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        prev = prev or GENESIS
+        at = utcnow()
+        event = AuditEvent(
+            kind=kind,
+            at=at,
+            actor_id=actor_id,
+            challenge_id=challenge_id,
+            data=payload,
+            prev_hash=prev,
+            hash=_digest(prev, kind, at, actor_id, challenge_id, payload),
+        )
+        try:
+            with session.begin_nested():
+                session.add(event)
+        except IntegrityError:
+            continue
+        return event
+    raise RuntimeError("could not append to the audit log: too much contention")
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int
+    problem: str = ""
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain from the first event; report the first broken link."""
+    prev = GENESIS
+    count = 0
+    columns = select(
+        AuditEvent.id,
+        AuditEvent.kind,
+        AuditEvent.at,
+        AuditEvent.actor_id,
+        AuditEvent.challenge_id,
+        AuditEvent.data,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+    )
+    for event in session.execute(columns.order_by(AuditEvent.id)):
+        count += 1
+        if event.prev_hash != prev:
+            return Verification(False, count, f"event {event.id}: a previous event was removed")
+        expected = _digest(
+            prev, event.kind, event.at, event.actor_id, event.challenge_id, event.data
+        )
+        if expected != event.hash:
+            return Verification(False, count, f"event {event.id} ({event.kind}) was edited")
+        prev = event.hash
+    return Verification(True, count)
+
+
+def events_for(session: Session, challenge_id: int) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.challenge_id == challenge_id)
+    return list(session.scalars(query.order_by(AuditEvent.id)))

@@ -1,0 +1,67 @@
+"""One typed settings object, read from ``JIEBANG_*`` environment variables at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+class Settings(BaseSettings):
+    """Every setting has a ``JIEBANG_`` name, e.g. ``JIEBANG_DATABASE_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("instance")
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = ""
+    queue_name: str = "jiebang"
+
+    docker_url: str | None = None
+    sandbox_runtime: Literal["runc", "runsc"] = "runc"
+    max_image_bytes: int = 2 * GiB
+    max_bundle_bytes: int = 100 * MiB
+    max_prediction_bytes: int = 256 * MiB
+    job_timeout_s: int = 3600
+    lease_s: int = 60
+    default_timezone: str = "Asia/Shanghai"
+    server_url: str = "http://127.0.0.1:5000"
+    login_rate_limit: str = "10/minute"
+    submit_rate_limit: str = "30/minute"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        self.data_dir = self.data_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'jiebang.db'}"
+        if not self.secret_key:
+            if self.env == "production":
+                raise ValueError(
+                    "JIEBANG_SECRET_KEY is required in production: set it to a long random value"
+                )
+            self.secret_key = "dev-only-not-secret"
+        return self
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.data_dir / "scratch"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment now; keyword overrides win (tests and the CLI use them)."""
+    return Settings(**overrides)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Make this machine ready for Jiebang: system packages, Docker (with gVisor and no
+# container networking), PostgreSQL and Redis up, a virtualenv with the project,
+# and the base image jiebang/python:3.11. Safe to run again; it skips what is done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for cmd in dockerd runsc debootstrap; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "== installing docker.io runsc debootstrap"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io runsc debootstrap >/dev/null
+fi
+# The browser tests (tests/e2e/browser) drive Debian's Chromium; Playwright never
+# downloads a browser. A CJK font lets Chinese pages render in its screenshots.
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then
+  echo "== installing chromium fonts-wqy-microhei"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi
+echo "== docker"
+bash .ci/start-docker.sh
+
+echo "== postgresql and redis"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+fi
+for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+
+echo "== python environment"
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/pip install -q -e '.[dev]'
+
+echo "== base image"
+.venv/bin/jiebang sandbox build-base
