@@ -1,0 +1,267 @@
+"""Check and unpack code bundles: a zip with ``main.py`` at its root."""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import stat
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT = "main.py"
+HOW_TO_ZIP = "zip the folder's contents, e.g. `cd my-solution && zip -r ../bundle.zip .`"
+# Below this size a high compression ratio is harmless (a small CSV of zeros).
+RATIO_FLOOR_BYTES = 1024 * 1024
+CHUNK = 1024 * 1024
+# Zip end-of-central-directory structures (APPNOTE 4.3.12-4.3.16), unpacked only where needed.
+_EOCD_SIGNATURE, _EOCD = b"PK\x05\x06", struct.Struct("<12xI6x")
+_ZIP64_LOCATOR_SIGNATURE, _ZIP64_LOCATOR = b"PK\x06\x07", struct.Struct("<8xQ4x")
+_ZIP64_EOCD_SIGNATURE, _ZIP64_EOCD = b"PK\x06\x06", struct.Struct("<40xQ8x")
+_CD_SIGNATURE, _CD_HEADER = b"PK\x01\x02", struct.Struct("<4s24xHHH12x")
+
+
+class BundleError(ValueError):
+    """The upload is not an acceptable bundle; the message tells the participant why."""
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """Number of files and their total uncompressed size."""
+
+    files: int
+    size: int
+
+
+def check_bundle(
+    path: Path,
+    *,
+    max_bytes: int = 100 * 1024 * 1024,
+    max_files: int = 10_000,
+    max_ratio: int = 100,
+) -> BundleInfo:
+    """Validate the zip at ``path`` without unpacking it; raise BundleError when unfit.
+
+    Every member is decompressed once (into nothing) to catch sizes and checksums
+    that lie; the size and ratio caps are checked before, so this stays cheap.
+    """
+    # Counted straight from the central directory first: parsing a million entries
+    # with zipfile would take seconds and hundreds of MB before the count could refuse.
+    # Folders are entries too, so allow a margin before this cheaper count refuses.
+    most_entries = 2 * max_files + 1000
+    counted = _count_entries(path, stop_after=most_entries + 1)
+    if counted is not None and counted > most_entries:
+        raise _too_many(f"more than {most_entries} files and folders", max_files)
+    entries = _open_entries(path)
+    files = [e for e in entries if not e.is_dir()]
+    if len(files) > max_files:
+        raise _too_many(f"{len(files)} files", max_files)
+    size = sum(e.file_size for e in files)
+    if size > max_bytes:
+        raise BundleError(
+            f"The bundle unpacks to {_mib(size)} MiB; the limit is {_mib(max_bytes)} MiB. "
+            "Leave out data sets, virtual environments and caches."
+        )
+    compressed = max(Path(path).stat().st_size, 1)
+    for entry in files:
+        _check_ratio(entry.filename, entry.file_size, entry.compress_size, max_ratio)
+    _check_ratio("the bundle", size, compressed, max_ratio)
+    _verify_data(path, files)
+    return BundleInfo(files=len(files), size=size)
+
+
+def _too_many(count: str, max_files: int) -> BundleError:
+    return BundleError(
+        f"The bundle has {count}; the limit is {max_files} files. "
+        "Leave out data sets, virtual environments and caches."
+    )
+
+
+def _count_entries(path: Path, *, stop_after: int) -> int | None:
+    """Central directory records in the zip, counted up to ``stop_after``; None if unreadable.
+
+    Walks the records themselves rather than trusting the count in the end record.
+    """
+    try:
+        with open(path, "rb") as f:
+            start = _central_directory_start(f)
+            if start is None:
+                return None
+            f.seek(start)
+            count = 0
+            while count < stop_after:
+                header = f.read(_CD_HEADER.size)
+                if len(header) < _CD_HEADER.size or header[:4] != _CD_SIGNATURE:
+                    break
+                name, extra, comment = _CD_HEADER.unpack(header)[1:]
+                f.seek(name + extra + comment, os.SEEK_CUR)
+                count += 1
+            return count
+    except OSError:
+        return None
+
+
+def _central_directory_start(f) -> int | None:
+    size = f.seek(0, os.SEEK_END)
+    tail_size = min(size, _EOCD.size + 0xFFFF + _ZIP64_LOCATOR.size)
+    f.seek(size - tail_size)
+    tail = f.read(tail_size)
+    at = tail.rfind(_EOCD_SIGNATURE)
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return None
+    locator = at - _ZIP64_LOCATOR.size
+    if locator < 0 or tail[locator : locator + 4] != _ZIP64_LOCATOR_SIGNATURE:
+        # Measured back from the end record, as zipfile does, so prepended data is fine.
+        (cd_size,) = _EOCD.unpack_from(tail, at)
+        return size - tail_size + at - cd_size
+    (record_offset,) = _ZIP64_LOCATOR.unpack_from(tail, locator)
+    f.seek(record_offset)
+    record = f.read(_ZIP64_EOCD.size)
+    if len(record) < _ZIP64_EOCD.size or record[:4] != _ZIP64_EOCD_SIGNATURE:
+        return None
+    (cd_size,) = _ZIP64_EOCD.unpack(record)
+    return record_offset - cd_size
+
+
+def _verify_data(path: Path, files: list[zipfile.ZipInfo]) -> None:
+    """Inflate every file once, refusing one larger than declared or with a bad checksum."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for entry in files:
+                read = 0
+                with archive.open(entry) as src:
+                    while chunk := src.read(CHUNK):
+                        read += len(chunk)
+                        if read > entry.file_size:
+                            raise BundleError(
+                                f"{entry.filename} is larger than the zip says; zip it again."
+                            )
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        logger.info("bundle %s fails verification: %s", path, exc)
+        raise BundleError(f"The zip file is damaged: {HOW_TO_ZIP}.") from exc
+
+
+def extract_bundle(path: Path, dest: Path) -> Path:
+    """Unpack the bundle into the fresh directory ``dest``; return it.
+
+    Names and types are checked again here, files are written one by one
+    without following links, and made world-readable so uid 10001 can read them.
+    """
+    entries = _open_entries(path)
+    dest = Path(dest)
+    dest.mkdir(mode=0o755, parents=True, exist_ok=False)
+    os.chmod(dest, 0o755)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for entry in entries:
+                target = dest.joinpath(*_safe_name(entry.filename).split("/"))
+                if entry.is_dir():
+                    _make_dirs(dest, target)
+                else:
+                    _make_dirs(dest, target.parent)
+                    _write(archive, entry, target)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise BundleError(f"The zip file is damaged: {HOW_TO_ZIP}.") from exc
+    logger.info("extracted bundle %s into %s (%d entries)", path, dest, len(entries))
+    return dest
+
+
+def _open_entries(path: Path) -> list[zipfile.ZipInfo]:
+    if not zipfile.is_zipfile(path):
+        raise BundleError(f"The upload is not a zip file: {HOW_TO_ZIP}.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise BundleError(f"The zip file is damaged: {HOW_TO_ZIP}.") from exc
+    seen: set[str] = set()
+    for entry in entries:
+        name = _safe_name(entry.filename)
+        _check_type(entry)
+        if name in seen:
+            raise BundleError(f"The bundle holds {name!r} twice; zip it again: {HOW_TO_ZIP}.")
+        seen.add(name)
+    _require_entry_point(entries)
+    return entries
+
+
+def _safe_name(name: str) -> str:
+    if name.startswith("/") or "\\" in name or "\0" in name or ":" in name.split("/")[0]:
+        raise BundleError(f"The bundle has an unsafe file name {name!r}: {HOW_TO_ZIP}.")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts or not parts:
+        raise BundleError(f"The bundle has an unsafe file name {name!r}: {HOW_TO_ZIP}.")
+    return posixpath.join(*parts)
+
+
+def _check_type(entry: zipfile.ZipInfo) -> None:
+    if entry.flag_bits & 0x1:
+        raise BundleError(f"{entry.filename} is encrypted; upload a zip without a password.")
+    mode = entry.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    # Zips made on Windows carry no Unix mode (kind 0): plain files or directories.
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        what = "a symbolic link" if kind == stat.S_IFLNK else "not a regular file"
+        raise BundleError(
+            f"{entry.filename} in the bundle is {what}; only files and folders are allowed. "
+            "Copy the real file into the folder and zip it again."
+        )
+
+
+def _require_entry_point(entries: list[zipfile.ZipInfo]) -> None:
+    names = [_safe_name(e.filename) for e in entries if not e.is_dir()]
+    if ENTRY_POINT in names:
+        return
+    nested = [n for n in names if posixpath.basename(n) == ENTRY_POINT]
+    if nested:
+        raise BundleError(
+            f"main.py must be at the top of the zip, but it is at {nested[0]}: {HOW_TO_ZIP}."
+        )
+    raise BundleError(f"The bundle has no main.py at its top; add one and zip again: {HOW_TO_ZIP}.")
+
+
+def _check_ratio(name: str, size: int, compressed: int, max_ratio: int) -> None:
+    if size > RATIO_FLOOR_BYTES and size > max_ratio * max(compressed, 1):
+        raise BundleError(
+            f"{name} compresses more than {max_ratio} to 1, which looks like a zip bomb. "
+            "Leave out large generated or padded files."
+        )
+
+
+def _make_dirs(root: Path, target: Path) -> None:
+    """Create ``target`` and its parents below ``root``, refusing anything that is not a dir."""
+    current = root
+    for part in target.relative_to(root).parts:
+        current = current / part
+        try:
+            current.mkdir(mode=0o755)
+            os.chmod(current, 0o755)
+        except FileExistsError:
+            if current.is_symlink() or not current.is_dir():
+                raise BundleError(f"{part} is both a file and a folder in the bundle.") from None
+
+
+def _write(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError:
+        raise BundleError(f"{entry.filename} is both a file and a folder in the bundle.") from None
+    written = 0
+    with os.fdopen(fd, "wb") as out, archive.open(entry) as src:
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            written += len(chunk)
+            # zipfile stops at the declared size; this guards that promise.
+            if written > entry.file_size:
+                raise BundleError(f"{entry.filename} is larger than the zip says; zip it again.")
+            out.write(chunk)
+        os.fchmod(out.fileno(), 0o644)
+
+
+def _mib(n: int) -> int:
+    return -(-n // (1024 * 1024))

@@ -1,0 +1,237 @@
+"""Run an untrusted image under hard limits and report what happened."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import requests
+from docker.models.containers import Container
+
+from sandboxes import cgroups, hardening, monitor, scratch
+from sandboxes.reaper import reap
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Limits", "RunResult", "reap", "run"]
+
+_IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+# How long a SIGKILLed container may take to be reported dead (gVisor is slower).
+KILL_WAIT_S = 30
+OOM_EXIT_CODE = 137
+# Without a recorded OOM kill, an exit by SIGKILL this close to the limit counts as one.
+OOM_NEAR_LIMIT = 0.9
+# What a participant is told when Docker refuses to start their container (Docker's own
+# text goes to our log only: it can name host paths).
+START_ERROR = (
+    "Docker could not start the container; check that /input, /output, /code and /tmp are "
+    "not files or links in the image."
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one run."""
+
+    cpus: float = 1.0
+    memory_mb: int = 2048
+    time_limit_s: float = 600
+    pids: int = 256
+    tmp_mb: int = 256
+    output_mb: int = 64
+    nofile: int = 256
+    log_bytes: int = 64 * 1024
+    log_lines: int = 500
+    runtime: str = "runc"
+
+
+@dataclass
+class RunResult:
+    """What a run did; ``output_dir`` exists only inside ``run``'s ``with`` block.
+
+    ``exit_code`` is None when the run was killed for exceeding its time limit.
+    ``start_error`` says, for the participant, why the image's command could not
+    even be started (Docker's own text is only logged: it may name host paths).
+    """
+
+    exit_code: int | None
+    timed_out: bool
+    oom_killed: bool
+    runtime_s: float
+    peak_memory_mb: float | None
+    log: str
+    log_truncated: bool
+    output_dir: Path
+    start_error: str | None = None
+
+
+@contextmanager
+def run(
+    client: docker.DockerClient,
+    *,
+    image_id: str,
+    input_dir: Path,
+    limits: Limits,
+    scratch_dir: Path,
+    command: list[str] | None = None,
+    code_dir: Path | None = None,
+    labels: dict[str, str] | None = None,
+) -> Iterator[RunResult]:
+    """Run ``image_id`` with ``input_dir`` at /input; yield the result while /output exists.
+
+    On leaving the block the container is removed, /output unmounted and
+    deleted, whatever happened. Docker failures propagate unchanged.
+    """
+    if not _IMAGE_ID.match(image_id):
+        raise ValueError(f"run needs an image id (sha256:<64 hex>), not {image_id!r}")
+    image_config = client.api.inspect_image(image_id).get("Config") or {}
+    # Docker accepts a plain cgroup path as parent only with the cgroupfs driver.
+    use_cgroup = client.info().get("CgroupDriver") == "cgroupfs"
+    workspace = scratch.create(scratch_dir, limits.output_mb)
+    cgroup = workspace.root.name if use_cgroup else None
+    container: Container | None = None
+    try:
+        spec = hardening.Spec(
+            image_id=image_id,
+            image_config=image_config,
+            input_dir=Path(input_dir).resolve(),
+            output_dir=workspace.output,
+            code_dir=Path(code_dir).resolve() if code_dir is not None else None,
+            command=command,
+            labels=dict(labels or {}),
+            cgroup_parent=cgroups.parent_path(cgroup) if cgroup else None,
+        )
+        container = client.containers.create(**hardening.create_kwargs(spec, limits))
+        yield _execute(container, limits, workspace.output, cgroup)
+    finally:
+        if container is not None:
+            _remove(container)
+        if cgroup is not None:
+            cgroups.remove(cgroup)
+        scratch.destroy(workspace)
+
+
+def _execute(
+    container: Container, limits: Limits, output_dir: Path, cgroup: str | None
+) -> RunResult:
+    try:
+        container.start()
+    except docker.errors.APIError as exc:
+        # Docker answers 400 when the image itself is unfit (e.g. /input is a file in it,
+        # so nothing can be mounted there): the submission's fault, not the platform's.
+        # (An unrunnable ENTRYPOINT/CMD is reported by the init process: exit 126/127.)
+        if not exc.is_client_error():
+            raise
+        return _not_started(container, exc, output_dir)
+    started = time.monotonic()
+    poller = None if cgroup else _start_poller(container)
+    try:
+        timed_out = not _wait(container, limits.time_limit_s, started)
+    finally:
+        polled = poller.stop() if poller else None
+    peak = cgroups.peak_bytes(cgroup) if cgroup else polled
+    wall = time.monotonic() - started
+    container.reload()
+    state = container.attrs["State"]
+    exit_code = None if timed_out else int(state.get("ExitCode", -1))
+    peak_mb = peak / 1024**2 if peak is not None else None
+    oom = _oom_killed(state, exit_code, peak_mb, limits)
+    if oom:
+        # An OOM kill means usage reached the limit, whatever a poll may have missed.
+        peak_mb = max(peak_mb or 0.0, float(limits.memory_mb))
+    log, log_truncated = _log(container, limits)
+    runtime = monitor.seconds_between(state.get("StartedAt", ""), state.get("FinishedAt", ""))
+    result = RunResult(
+        exit_code=exit_code,
+        timed_out=timed_out,
+        oom_killed=oom,
+        runtime_s=runtime if runtime is not None else wall,
+        peak_memory_mb=peak_mb,
+        log=log,
+        log_truncated=log_truncated,
+        output_dir=output_dir,
+    )
+    logger.info(
+        "sandbox %s exit=%s timeout=%s oom=%s %.2fs peak=%s MB",
+        container.short_id,
+        exit_code,
+        timed_out,
+        oom,
+        result.runtime_s,
+        None if peak_mb is None else round(peak_mb, 1),
+    )
+    return result
+
+
+def _not_started(container: Container, exc: docker.errors.APIError, output_dir: Path) -> RunResult:
+    logger.info("sandbox %s could not start: %s", container.short_id, exc.explanation)
+    container.reload()
+    return RunResult(
+        exit_code=int(container.attrs["State"].get("ExitCode") or 0) or 127,
+        timed_out=False,
+        oom_killed=False,
+        runtime_s=0.0,
+        peak_memory_mb=None,
+        log=START_ERROR + "\n",
+        log_truncated=False,
+        output_dir=output_dir,
+        start_error=START_ERROR,
+    )
+
+
+def _start_poller(container: Container) -> monitor.MemoryPoller:
+    container.reload()
+    return monitor.MemoryPoller(container.id, container.attrs["State"].get("Pid")).start()
+
+
+def _wait(container: Container, time_limit_s: float, started: float) -> bool:
+    """Wait for the container to exit within the limit; SIGKILL it if not. True if it exited."""
+    try:
+        container.wait(timeout=time_limit_s)
+        return True
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        # Over a Unix socket docker-py reports a read timeout as a ConnectionError; a
+        # real connection failure arrives early and must propagate.
+        if time.monotonic() - started < time_limit_s * 0.99:
+            raise
+    logger.info("sandbox %s exceeded %.1fs; killing it", container.short_id, time_limit_s)
+    try:
+        container.kill()
+    except docker.errors.APIError as exc:
+        # It may have exited between the timeout and the kill.
+        logger.debug("kill of %s: %s", container.short_id, exc)
+    container.wait(timeout=KILL_WAIT_S)
+    return False
+
+
+def _oom_killed(
+    state: dict[str, Any], exit_code: int | None, peak_mb: float | None, limits: Limits
+) -> bool:
+    if state.get("OOMKilled"):
+        return True
+    if exit_code != OOM_EXIT_CODE or peak_mb is None:
+        return False
+    return peak_mb >= OOM_NEAR_LIMIT * limits.memory_mb
+
+
+def _log(container: Container, limits: Limits) -> tuple[str, bool]:
+    # One line more than the cap tells whether lines were cut.
+    raw = container.logs(stdout=True, stderr=True, tail=limits.log_lines + 1)
+    return monitor.log_excerpt(raw, max_bytes=limits.log_bytes, max_lines=limits.log_lines)
+
+
+def _remove(container: Container) -> None:
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        # The reaper removes it later; an error here must not hide the run's own outcome.
+        logger.exception("could not remove sandbox container %s", container.short_id)
