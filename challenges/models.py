@@ -1,0 +1,152 @@
+"""What a sponsor lists: the challenge and its data files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jiebang.accounts import Organization, User
+from jiebang.db import Base, UTCDateTime, utcnow
+
+
+class Status(enum.StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    open = "open"
+    closed = "closed"
+    judging = "judging"
+    awarded = "awarded"
+    unclaimed = "unclaimed"
+
+
+AFTER_CLOSE = frozenset(
+    {Status.closed.value, Status.judging.value, Status.awarded.value, Status.unclaimed.value}
+)
+
+
+class FileRole(enum.StrEnum):
+    train = "train"  # public download
+    test_inputs = "test_inputs"  # given to containers as /input/test.csv, never downloadable
+    extra_input = "extra_input"  # other files under /input, never downloadable
+    test_labels = "test_labels"  # read by the scorer only
+
+
+class Challenge(Base):
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    sponsor_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    scenario: Mapped[str] = mapped_column(String(64), index=True)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    summary_zh: Mapped[str] = mapped_column(Text, default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    metric: Mapped[str] = mapped_column(String(40))
+    classes: Mapped[list[str] | None] = mapped_column(JSON)
+    targets: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    prize_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal(0))
+    prize_currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    prize_rule: Mapped[str] = mapped_column(String(40), default="winner-takes-all")
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    daily_submissions: Mapped[int] = mapped_column(Integer, default=5)
+    total_submissions: Mapped[int | None] = mapped_column(Integer)
+    final_selections: Mapped[int] = mapped_column(Integer, default=2)
+    team_size: Mapped[int] = mapped_column(Integer, default=5)
+    running_submissions: Mapped[int] = mapped_column(Integer, default=2)
+    cpus: Mapped[float] = mapped_column(Float, default=1.0)
+    memory_mb: Mapped[int] = mapped_column(Integer, default=2048)
+    time_limit_s: Mapped[int] = mapped_column(Integer, default=600)
+    runtime: Mapped[str | None] = mapped_column(String(10))
+    public_fraction: Mapped[float] = mapped_column(Float, default=0.3)
+    split_secret: Mapped[str] = mapped_column(String(64))
+    dataset_hash: Mapped[str] = mapped_column(String(64), default="")
+    show_logs: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=Status.draft.value, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    frozen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    sponsor: Mapped[Organization] = relationship(lazy="joined")
+    files: Mapped[list[ChallengeFile]] = relationship(
+        back_populates="challenge",
+        cascade="all, delete-orphan",
+        order_by="ChallengeFile.id",
+        lazy="selectin",
+    )
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang.startswith("zh") and self.title_zh else self.title_en
+
+    def summary(self, lang: str) -> str:
+        return self.summary_zh if lang.startswith("zh") and self.summary_zh else self.summary_en
+
+    def files_with(self, role: FileRole) -> list[ChallengeFile]:
+        return [f for f in self.files if f.role == role.value]
+
+    def is_accepting(self, now: dt.datetime) -> bool:
+        return self.status == Status.open.value and self.opens_at <= now < self.closes_at
+
+    def effective_status(self, now: dt.datetime) -> str:
+        """The status as users see it: an open challenge past its deadline is closed,
+        even in the seconds before the closing job writes it down."""
+        if self.status == Status.open.value and now >= self.closes_at:
+            return Status.closed.value
+        return self.status
+
+    def is_after_close(self, now: dt.datetime) -> bool:
+        return self.effective_status(now) in AFTER_CLOSE
+
+    def effective_status_now(self) -> str:
+        return self.effective_status(utcnow())
+
+    def is_after_close_now(self) -> bool:
+        return self.is_after_close(utcnow())
+
+    def is_decided(self) -> bool:
+        return self.status in (Status.awarded.value, Status.unclaimed.value)
+
+
+class ChallengeFile(Base):
+    __tablename__ = "challenge_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+
+    challenge: Mapped[Challenge] = relationship(back_populates="files")
+
+
+class ChallengeJudge(Base):
+    """A judge assigned to a challenge by an administrator."""
+
+    __tablename__ = "challenge_judges"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])

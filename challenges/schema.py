@@ -1,0 +1,139 @@
+"""The schema of ``challenge.yaml``. Errors name the bad key and say what is expected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._-][A-Za-z0-9._ -]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class I18n(Strict):
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+
+class Target(Strict):
+    """One indicator: a metric threshold, a run-time bound or a memory bound."""
+
+    metric: str | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    max_runtime_s: float | None = Field(default=None, gt=0)
+    max_memory_mb: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        kinds = [self.metric is not None, self.max_runtime_s is not None]
+        kinds.append(self.max_memory_mb is not None)
+        if sum(kinds) != 1:
+            raise ValueError(
+                "a target is one of {metric: NAME, at_least: X}, {metric: NAME, at_most: X}, "
+                "{max_runtime_s: S} or {max_memory_mb: M}"
+            )
+        if self.metric is not None and (self.at_least is None) == (self.at_most is None):
+            raise ValueError("a metric target needs exactly one of at_least or at_most")
+        return self
+
+
+class Prize(Strict):
+    amount: Decimal = Field(ge=0)
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    rule: Literal["winner-takes-all"] = "winner-takes-all"
+
+
+class Limits(Strict):
+    daily_submissions: int = Field(default=5, ge=1, le=1000)
+    total_submissions: int | None = Field(default=None, ge=1)
+    final_selections: int = Field(default=2, ge=1, le=10)
+    team_size: int = Field(default=5, ge=1, le=100)
+    running_submissions: int = Field(default=2, ge=1, le=1000)
+
+
+class Resources(Strict):
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    memory_mb: int = Field(default=2048, ge=64, le=262144)
+    time_limit_s: int = Field(default=600, ge=1, le=86400)
+    runtime: Literal["runc", "runsc"] | None = None
+
+
+class Data(Strict):
+    train: list[str] = Field(default_factory=list)
+    test_inputs: str
+    test_labels: str
+    extra_inputs: list[str] = Field(default_factory=list)
+    public_fraction: float = Field(default=0.3, gt=0, lt=1)
+
+    @field_validator("train", "extra_inputs")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            _check_name(name)
+        return names
+
+    @field_validator("test_inputs", "test_labels")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        return _check_name(name)
+
+
+def _check_name(name: str) -> str:
+    if not SAFE_NAME.match(name) or name in {".", ".."}:
+        raise ValueError(
+            f"{name!r} is not a plain file name in the bundle folder "
+            "(letters, digits, '.', '_', '-', no folders)"
+        )
+    return name
+
+
+class ChallengeSpec(Strict):
+    slug: str = Field(pattern=SLUG.pattern)
+    title: I18n
+    sponsor: str
+    scenario: str
+    summary: I18n
+    description: str = "README.md"
+    metric: str
+    targets: list[Target] = Field(default_factory=list)
+    prize: Prize
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    timezone: str = "Asia/Shanghai"
+    limits: Limits = Field(default_factory=Limits)
+    resources: Resources = Field(default_factory=Resources)
+    data: Data
+    show_logs: bool = False
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-12-01T00:00:00+08:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use a name like Asia/Shanghai"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> ChallengeSpec:
+        if self.closes_at <= self.opens_at:
+            raise ValueError("closes_at must be after opens_at")
+        return self

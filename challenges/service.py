@@ -1,0 +1,261 @@
+"""Challenge services: create from a bundle or the web form, edit a draft, publish, close,
+look up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import yaml
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from challenges.bundle import Bundle, BundleError, open_bundle
+from challenges.lifecycle import may_manage
+from challenges.models import Challenge, ChallengeFile, FileRole, Status
+from challenges.schema import SAFE_NAME
+from challenges.split import new_secret
+from jiebang import audit
+from jiebang.accounts import Role, User, get_org
+from jiebang.blobs import BlobStore
+from jiebang.db import utcnow
+from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
+
+PUBLIC_STATUSES = (Status.open, Status.closed, Status.judging, Status.awarded, Status.unclaimed)
+
+
+def create_from_bundle(
+    session: Session, *, bundle: Bundle, blobs: BlobStore, actor: User | None = None
+) -> Challenge:
+    """Store the bundle's files as blobs and the challenge as a draft."""
+    spec = bundle.spec
+    if session.scalar(select(Challenge.id).where(Challenge.slug == spec.slug)) is not None:
+        raise Conflict("slug", "A challenge with slug %(slug)s exists already.", slug=spec.slug)
+    org = get_org(session, spec.sponsor)
+    if actor is not None and actor.role != Role.admin and actor.org_id != org.id:
+        raise Forbidden("sponsor", "You may only list challenges for your own organization.")
+    challenge = Challenge(
+        slug=spec.slug, sponsor=org, split_secret=new_secret(), status=Status.draft.value
+    )
+    _fill(challenge, bundle, blobs)
+    session.add(challenge)
+    session.flush()
+    audit.record(
+        session,
+        "challenge.created",
+        actor_id=actor.id if actor else None,
+        challenge_id=challenge.id,
+        slug=challenge.slug,
+        dataset_hash=challenge.dataset_hash,
+    )
+    return challenge
+
+
+def _fill(challenge: Challenge, bundle: Bundle, blobs: BlobStore) -> None:
+    """Copy every rule of the bundle onto the challenge and store its files as blobs."""
+    spec = bundle.spec
+    challenge.scenario = spec.scenario
+    challenge.title_en, challenge.title_zh = spec.title.en, spec.title.zh
+    challenge.summary_en, challenge.summary_zh = spec.summary.en, spec.summary.zh
+    challenge.description_md = bundle.description_md
+    challenge.metric = spec.metric
+    challenge.classes = bundle.classes
+    challenge.targets = [t.model_dump(exclude_none=True) for t in spec.targets]
+    challenge.prize_amount = spec.prize.amount
+    challenge.prize_currency = spec.prize.currency
+    challenge.prize_rule = spec.prize.rule
+    challenge.opens_at, challenge.closes_at = spec.opens_at, spec.closes_at
+    challenge.timezone = spec.timezone
+    limits, resources = spec.limits, spec.resources
+    challenge.daily_submissions = limits.daily_submissions
+    challenge.total_submissions = limits.total_submissions
+    challenge.final_selections = limits.final_selections
+    challenge.team_size = limits.team_size
+    challenge.running_submissions = limits.running_submissions
+    challenge.cpus, challenge.memory_mb = resources.cpus, resources.memory_mb
+    challenge.time_limit_s, challenge.runtime = resources.time_limit_s, resources.runtime
+    challenge.public_fraction = spec.data.public_fraction
+    challenge.show_logs = spec.show_logs
+    files = [(FileRole.train, n) for n in spec.data.train]
+    files.append((FileRole.test_inputs, spec.data.test_inputs))
+    files += [(FileRole.extra_input, n) for n in spec.data.extra_inputs]
+    files.append((FileRole.test_labels, spec.data.test_labels))
+    challenge.files.clear()
+    for role, name in files:
+        blob = blobs.put_path(bundle.file(name))
+        challenge.files.append(
+            ChallengeFile(role=role.value, name=name, sha256=blob.sha256, size=blob.size)
+        )
+    challenge.dataset_hash = dataset_hash(challenge)
+
+
+def dataset_hash(challenge: Challenge) -> str:
+    """One hash over everything the scorer and the containers see."""
+    hidden = {FileRole.test_inputs.value, FileRole.extra_input.value, FileRole.test_labels.value}
+    parts = sorted(f"{f.role}:{f.name}:{f.sha256}" for f in challenge.files if f.role in hidden)
+    parts.append(f"split:{challenge.public_fraction}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def publish(session: Session, challenge: Challenge, *, actor: User | None = None) -> Challenge:
+    """Admin approval: the challenge becomes visible and, from ``opens_at``, takes submissions."""
+    if actor is not None and actor.role != Role.admin:
+        raise Forbidden("status", "Only an administrator may publish a challenge.")
+    if challenge.status not in (Status.draft.value, Status.in_review.value):
+        raise Invalid("status", "Only a draft or a challenge in review can be published.")
+    challenge.status = Status.open.value
+    challenge.published_at = utcnow()
+    audit.record(
+        session,
+        "challenge.published",
+        actor_id=actor.id if actor else None,
+        challenge_id=challenge.id,
+        slug=challenge.slug,
+        dataset_hash=challenge.dataset_hash,
+        closes_at=challenge.closes_at.isoformat(),
+    )
+    return challenge
+
+
+def close(
+    session: Session,
+    challenge: Challenge,
+    *,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Challenge:
+    if challenge.status != Status.open.value:
+        raise Invalid("status", "Only an open challenge can be closed.")
+    now = now or utcnow()
+    challenge.status = Status.closed.value
+    if challenge.closes_at > now:
+        challenge.closes_at = now
+    audit.record(
+        session,
+        "challenge.closed",
+        actor_id=actor.id if actor else None,
+        challenge_id=challenge.id,
+        slug=challenge.slug,
+        at=now.isoformat(),
+    )
+    return challenge
+
+
+def get_challenge(session: Session, slug: str, *, public_only: bool = False) -> Challenge:
+    challenge = session.scalar(select(Challenge).where(Challenge.slug == slug))
+    if challenge is None or (public_only and challenge.status not in PUBLIC_STATUSES):
+        raise NotFound("challenge", "No challenge %(slug)s.", slug=slug)
+    return challenge
+
+
+def list_public(
+    session: Session,
+    *,
+    scenario: str | None = None,
+    sectors: Iterable[str] | None = None,
+    search: str | None = None,
+) -> list[Challenge]:
+    """Published challenges, latest deadline first; ``search`` looks in the titles and
+    summaries of both languages, ``sectors`` keeps those filed under any of them."""
+    query = select(Challenge).where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]))
+    if scenario:
+        query = query.where(Challenge.scenario == scenario)
+    if sectors is not None:
+        query = query.where(Challenge.scenario.in_(list(sectors)))
+    if search and search.strip():
+        words = search.strip()[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{words}%"
+        c = Challenge
+        columns = (c.title_en, c.title_zh, c.summary_en, c.summary_zh)
+        query = query.where(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
+    return list(session.scalars(query.order_by(Challenge.closes_at.desc())))
+
+
+def create_from_form(
+    session: Session,
+    *,
+    spec: dict,
+    description_md: str,
+    files: Mapping[str, BinaryIO],
+    blobs: BlobStore,
+    actor: User,
+) -> Challenge:
+    """A draft from the sponsor's web form, checked exactly as a bundle is.
+
+    ``spec`` has the keys of ``challenge.yaml`` (plain values); ``files`` maps the
+    data file names that ``spec["data"]`` uses to their contents. Problems raise
+    ``BundleError`` naming the key, like a bundle's.
+    """
+    with _staged(spec, description_md, files, blobs=blobs) as bundle:
+        return create_from_bundle(session, bundle=bundle, blobs=blobs, actor=actor)
+
+
+def update_draft(
+    session: Session,
+    *,
+    challenge: Challenge,
+    spec: dict,
+    description_md: str,
+    files: Mapping[str, BinaryIO],
+    blobs: BlobStore,
+    actor: User,
+) -> Challenge:
+    """Change a draft from the web form. Data files named in ``spec`` but not given in
+    ``files`` keep their stored contents. The slug and the sponsor stay."""
+    if not may_manage(actor, challenge):
+        raise Forbidden("challenge", "Only the sponsor's own members may edit this challenge.")
+    if challenge.status != Status.draft.value:
+        raise Invalid(
+            "status",
+            "Only a draft can be edited; this challenge is %(status)s.",
+            status=challenge.status,
+        )
+    spec = {**spec, "slug": challenge.slug, "sponsor": challenge.sponsor.slug}
+    with _staged(spec, description_md, files, blobs=blobs, keep=challenge) as bundle:
+        _fill(challenge, bundle, blobs)
+    session.flush()
+    audit.record(
+        session,
+        "challenge.updated",
+        actor_id=actor.id,
+        challenge_id=challenge.id,
+        slug=challenge.slug,
+        dataset_hash=challenge.dataset_hash,
+    )
+    return challenge
+
+
+RESERVED_NAMES = frozenset({"challenge.yaml", "README.md"})
+
+
+@contextmanager
+def _staged(
+    spec: dict,
+    description_md: str,
+    files: Mapping[str, BinaryIO],
+    *,
+    blobs: BlobStore,
+    keep: Challenge | None = None,
+) -> Iterator[Bundle]:
+    """Lay the form out as a bundle folder and open it, so one set of rules applies."""
+    with tempfile.TemporaryDirectory(prefix="jiebang-form-") as tmp:
+        root = Path(tmp)
+        for name, stream in files.items():
+            if not SAFE_NAME.match(name) or name in RESERVED_NAMES or name in {".", ".."}:
+                raise BundleError([f"data: {name!r} is not a usable file name; rename the file"])
+            with open(root / name, "wb") as out:
+                shutil.copyfileobj(stream, out)
+        for stored in keep.files if keep is not None else ():
+            if stored.name not in files and stored.name not in RESERVED_NAMES:
+                shutil.copyfile(blobs.path(stored.sha256), root / stored.name)
+        (root / "README.md").write_text(description_md, "utf-8")
+        text = yaml.safe_dump({**spec, "description": "README.md"}, allow_unicode=True)
+        (root / "challenge.yaml").write_text(text, "utf-8")
+        with open_bundle(root) as bundle:
+            yield bundle

@@ -1,0 +1,94 @@
+"""Teams take up a challenge: create, join by code."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from challenges.models import Challenge, ChallengeJudge, Status
+from jiebang.accounts import Membership, Team, User, new_join_code
+from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
+
+JOINABLE = (Status.open.value,)
+
+
+def team_of(session: Session, *, user: User, challenge: Challenge) -> Team | None:
+    query = (
+        select(Team)
+        .join(Membership)
+        .where(Membership.user_id == user.id, Membership.challenge_id == challenge.id)
+    )
+    return session.scalar(query)
+
+
+def _not_a_judge(session: Session, user: User, challenge: Challenge) -> None:
+    judging = select(ChallengeJudge.id).where(
+        ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == user.id
+    )
+    if session.scalar(judging) is not None:
+        raise Conflict("team", "You judge this challenge, so you cannot take part in it.")
+
+
+def create_team(session: Session, *, user: User, challenge: Challenge, name: str) -> Team:
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 100:
+        raise Invalid("name", "A team name has 2 to 100 characters.")
+    if challenge.status not in JOINABLE:
+        raise Forbidden("challenge", "Teams can only be formed while the challenge is open.")
+    if team_of(session, user=user, challenge=challenge) is not None:
+        raise Conflict("team", "You are in a team for this challenge already.")
+    _not_a_judge(session, user, challenge)
+    taken = select(Team.id).where(Team.challenge_id == challenge.id, Team.name == name)
+    if session.scalar(taken) is not None:
+        raise Conflict("name", "The team name %(name)s is taken in this challenge.", name=name)
+    team = Team(challenge_id=challenge.id, name=name, join_code=new_join_code(), created_by=user.id)
+    team.memberships.append(Membership(user_id=user.id, challenge_id=challenge.id))
+    session.add(team)
+    session.flush()
+    return team
+
+
+def join_team(session: Session, *, user: User, team: Team, join_code: str) -> Team:
+    if join_code.strip() != team.join_code:
+        raise Forbidden("join_code", "That join code is not right; ask your team for it.")
+    challenge = session.get(Challenge, team.challenge_id)
+    if challenge is None or challenge.status not in JOINABLE:
+        raise Forbidden("challenge", "Teams can only be joined while the challenge is open.")
+    if team_of(session, user=user, challenge=challenge) is not None:
+        raise Conflict("team", "You are in a team for this challenge already.")
+    _not_a_judge(session, user, challenge)
+    size = session.scalar(select(func.count()).where(Membership.team_id == team.id))
+    if size >= challenge.team_size:
+        raise Conflict("team", "This team is full (%(n)d members at most).", n=challenge.team_size)
+    session.add(Membership(team_id=team.id, user_id=user.id, challenge_id=challenge.id))
+    session.flush()
+    return team
+
+
+def get_team(session: Session, team_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound("team", "No team %(id)s.", id=team_id)
+    return team
+
+
+def leave_team(session: Session, *, user: User, team: Team) -> None:
+    """Leave while the challenge is open, if you have not submitted for this team.
+
+    Otherwise one person could spend several teams' quotas in turn. The team
+    stays, for the record, even when its last member leaves.
+    """
+    challenge = session.get(Challenge, team.challenge_id)
+    if challenge is None or challenge.status not in JOINABLE:
+        raise Forbidden("challenge", "Teams can only be left while the challenge is open.")
+    membership = session.scalar(
+        select(Membership).where(Membership.team_id == team.id, Membership.user_id == user.id)
+    )
+    if membership is None:
+        raise NotFound("team", "You are not in this team.")
+    # The submissions table belongs to the evaluator, a layer above this one.
+    submitted = text("SELECT 1 FROM submissions WHERE team_id = :t AND user_id = :u LIMIT 1")
+    if session.execute(submitted, {"t": team.id, "u": user.id}).first() is not None:
+        raise Conflict("team", "You have submitted for this team, so you stay in it.")
+    session.delete(membership)
+    session.flush()

@@ -1,0 +1,105 @@
+import zipfile
+
+import pytest
+import yaml
+
+from challenges.bundle import BundleError, open_bundle
+
+
+def _edit(bundle_dir, **changes):
+    spec = yaml.safe_load((bundle_dir / "challenge.yaml").read_text())
+    for key, value in changes.items():
+        if value is None:
+            spec.pop(key)
+        else:
+            spec[key] = value
+    (bundle_dir / "challenge.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True))
+    return bundle_dir
+
+
+def _problems(path) -> list[str]:
+    with pytest.raises(BundleError) as caught, open_bundle(path):
+        pass
+    return caught.value.problems
+
+
+def test_a_valid_bundle_reads(bundle_dir):
+    with open_bundle(bundle_dir) as bundle:
+        assert bundle.spec.slug == "parity"
+        assert bundle.classes == ["0", "1"]
+        assert "Predict x mod 2" in bundle.description_md
+        assert bundle.spec.data.public_fraction == 0.5
+
+
+def test_a_zipped_bundle_reads_with_or_without_a_top_folder(bundle_dir, tmp_path):
+    for prefix in ("", "parity/"):
+        archive = tmp_path / f"b{len(prefix)}.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            for f in bundle_dir.iterdir():
+                z.write(f, prefix + f.name)
+        with open_bundle(archive) as bundle:
+            assert bundle.spec.title.zh == "奇偶"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"metric": "f2_score"}, "metric: unknown metric"),
+        ({"slug": "Bad Slug!"}, "slug:"),
+        ({"title": {"en": "Only English"}}, "title.zh: required key is missing"),
+        ({"prize": None}, "prize: required key is missing"),
+        ({"colour": "red"}, "colour: unknown key"),
+        ({"scenario": "space-mining"}, "scenario: 'space-mining' is not a sector"),
+        ({"targets": [{"metric": "f1_macro"}]}, "targets.0: "),
+        ({"targets": [{"max_runtime_s": -1}]}, "targets.0.max_runtime_s"),
+        ({"closes_at": "2026-10-01T00:00:00+08:00"}, "closes_at must be after opens_at"),
+        ({"opens_at": "2026-11-01T00:00:00"}, "opens_at: give a time zone"),
+        ({"timezone": "Mars/Olympus"}, "timezone: unknown time zone"),
+        ({"resources": {"runtime": "kata"}}, "resources.runtime"),
+        ({"limits": {"daily_submissions": 0}}, "limits.daily_submissions"),
+    ],
+)
+def test_errors_name_the_bad_key(bundle_dir, changes, expected):
+    problems = _problems(_edit(bundle_dir, **changes))
+    assert any(expected in p for p in problems), problems
+
+
+def test_missing_files_and_unsafe_names_are_named(bundle_dir):
+    (bundle_dir / "labels.csv").unlink()
+    assert any("data.test_labels: file 'labels.csv' not found" in p for p in _problems(bundle_dir))
+    _edit(bundle_dir, data={"test_inputs": "../etc/passwd", "test_labels": "labels.csv"})
+    assert any(p.startswith("data.test_inputs:") for p in _problems(bundle_dir))
+
+
+def test_labels_must_cover_the_test_ids(bundle_dir):
+    text = (bundle_dir / "labels.csv").read_text().splitlines()
+    (bundle_dir / "labels.csv").write_text("\n".join(text[:-1]) + "\n")
+    assert any("exactly the ids" in p for p in _problems(bundle_dir))
+
+
+def test_duplicate_ids_and_missing_columns(bundle_dir):
+    (bundle_dir / "test.csv").write_text("id,x\nr1,1\nr1,2\n")
+    assert any("ids must be unique" in p for p in _problems(bundle_dir))
+    (bundle_dir / "labels.csv").write_text("id,target\nr1,1\n")
+    assert any("'label' column" in p for p in _problems(bundle_dir))
+
+
+def test_not_yaml_and_not_a_mapping(bundle_dir):
+    (bundle_dir / "challenge.yaml").write_text("slug: [unclosed\n")
+    assert _problems(bundle_dir)[0].startswith("challenge.yaml: not valid YAML")
+    (bundle_dir / "challenge.yaml").write_text("- a list\n")
+    assert _problems(bundle_dir) == ["challenge.yaml: must be a mapping of keys to values"]
+
+
+def test_zip_slip_is_refused(tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../../escape.txt", "x")
+    assert "unsafe path" in _problems(archive)[0]
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_not_a_bundle(tmp_path):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01")
+    assert "not a folder or a zip" in _problems(junk)[0]
