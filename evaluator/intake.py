@@ -1,0 +1,204 @@
+"""Taking in a submission: permission, deadline, quota, blob, validation, row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import zoneinfo
+from typing import BinaryIO
+
+from redis.exceptions import RedisError
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+import sandboxes
+from challenges.models import Challenge
+from challenges.teams import team_of
+from evaluator import queue
+from evaluator.models import Failure, Kind, State, Submission
+from jiebang import audit
+from jiebang.accounts import User
+from jiebang.blobs import BlobStore, BlobTooLarge
+from jiebang.db import utcnow
+from jiebang.errors import Forbidden, Invalid, TooMany, Unavailable
+from jiebang.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def day_start(challenge: Challenge, now: dt.datetime) -> dt.datetime:
+    """Midnight of ``now``'s day in the challenge's time zone, in UTC."""
+    zone = zoneinfo.ZoneInfo(challenge.timezone)
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
+ACTIVE = (State.queued.value, State.running.value, State.scoring.value)
+
+
+def _counted(query):
+    """Only submissions that count against a quota (never re-runs or platform failures)."""
+    return query.where(
+        Submission.rerun_of_id.is_(None),
+        Submission.status.notin_([State.rejected.value, State.cancelled.value]),
+        or_(Submission.failure.is_(None), Submission.failure != Failure.infrastructure.value),
+    )
+
+
+def used_today(session: Session, *, team_id: int, challenge: Challenge, now: dt.datetime) -> int:
+    query = select(func.count()).where(
+        Submission.team_id == team_id, Submission.created_at >= day_start(challenge, now)
+    )
+    return session.scalar(_counted(query)) or 0
+
+
+def check_may_submit(
+    session: Session, *, user: User, challenge: Challenge, now: dt.datetime
+) -> int:
+    """Raise what stands in the way; return the team's id."""
+    team = team_of(session, user=user, challenge=challenge)
+    if team is None:
+        raise Forbidden("team", "Join or create a team for this challenge before you submit.")
+    if now >= challenge.closes_at or challenge.is_after_close(now):
+        raise Forbidden("challenge", "This challenge has closed; no more submissions are taken.")
+    if now < challenge.opens_at or challenge.status != "open":
+        raise Forbidden("challenge", "This challenge is not open for submissions yet.")
+    if used_today(session, team_id=team.id, challenge=challenge, now=now) >= (
+        challenge.daily_submissions
+    ):
+        raise TooMany(
+            "quota",
+            "Your team has used its %(n)d submissions for today; the count resets at midnight "
+            "(%(tz)s).",
+            n=challenge.daily_submissions,
+            tz=challenge.timezone,
+        )
+    running = select(func.count()).where(
+        Submission.team_id == team.id,
+        Submission.rerun_of_id.is_(None),
+        Submission.status.in_(ACTIVE),
+    )
+    if session.scalar(running) >= challenge.running_submissions:
+        raise TooMany(
+            "quota",
+            "Your team has %(n)d submissions waiting or running; submit again when one finishes.",
+            n=challenge.running_submissions,
+        )
+    if challenge.total_submissions is not None:
+        total = session.scalar(_counted(select(func.count()).where(Submission.team_id == team.id)))
+        if total >= challenge.total_submissions:
+            raise TooMany(
+                "quota",
+                "Your team has used all %(n)d submissions of this challenge.",
+                n=challenge.total_submissions,
+            )
+    return team.id
+
+
+def submit(
+    session: Session,
+    *,
+    user: User,
+    challenge: Challenge,
+    upload: BinaryIO,
+    kind: str,
+    blobs: BlobStore,
+    settings: Settings,
+    note: str = "",
+    now: dt.datetime | None = None,
+    shared_layers: frozenset[str] = frozenset(),
+) -> Submission:
+    """Check, store and record a submission; the caller commits, then enqueues it.
+
+    ``shared_layers``: the base-image layers a thin image archive may leave out.
+    """
+    now = now or utcnow()
+    try:
+        kind = Kind(kind)
+    except ValueError:
+        raise Invalid(
+            "kind", "kind must be 'image' (a docker save archive) or 'bundle' (a zip)."
+        ) from None
+    team_id = check_may_submit(session, user=user, challenge=challenge, now=now)
+    cap = settings.max_image_bytes if kind == Kind.image else settings.max_bundle_bytes
+    try:
+        blob = blobs.put_stream(upload, max_bytes=cap)
+    except BlobTooLarge:
+        raise Invalid(
+            "file", "The file is larger than %(mb)d MB; make it smaller.", mb=cap // 1024**2
+        ) from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("blob store is full: %s", exc)
+        raise Unavailable(
+            "file",
+            "The platform is out of storage space; nothing was kept. Try again later.",
+        ) from None
+    image_id = _validate(blobs, blob.sha256, kind, session, shared_layers)
+    submission = Submission(
+        image_id=image_id,
+        challenge_id=challenge.id,
+        team_id=team_id,
+        user_id=user.id,
+        kind=kind.value,
+        blob_sha256=blob.sha256,
+        size=blob.size,
+        note=note.strip()[:200],
+        status=State.queued.value,
+        created_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    audit.record(
+        session,
+        "submission.received",
+        actor_id=user.id,
+        challenge_id=challenge.id,
+        submission=submission.id,
+        team=team_id,
+        kind=kind.value,
+        sha256=blob.sha256,
+        size=blob.size,
+    )
+    return submission
+
+
+def _validate(
+    blobs: BlobStore, sha256: str, kind: Kind, session: Session, shared: frozenset[str]
+) -> str | None:
+    """Check the stored file; drop it again if it is invalid and nobody else uses it.
+
+    Returns the image id an image archive will load as.
+    """
+    path = blobs.path(sha256)
+    try:
+        if kind == Kind.image:
+            return sandboxes.inspect_image_archive(path, shared_layers=shared).image_id
+        sandboxes.check_bundle(path)
+        return None
+    except (sandboxes.ArchiveError, sandboxes.BundleError) as exc:
+        used = session.scalar(select(Submission.id).where(Submission.blob_sha256 == sha256))
+        if used is None:
+            path.unlink(missing_ok=True)
+        raise Invalid("file", "%(reason)s", reason=str(exc)) from None
+
+
+def submit_and_enqueue(session: Session, *, redis, **kwargs) -> Submission:
+    """``submit``, commit, then put it on the queue (after the commit: the row is the truth).
+
+    If Redis is down the row stays ``queued`` and a worker re-enqueues it at start.
+    """
+    settings: Settings = kwargs["settings"]
+    try:
+        shared = queue.shared_layers(redis, settings.queue_name)
+    except RedisError:
+        shared = frozenset()
+    submission = submit(session, shared_layers=shared, **kwargs)
+    session.commit()
+    try:
+        queue.enqueue_new(redis, submission.id, settings)
+    except RedisError:
+        log.exception("could not enqueue submission %s; a worker will pick it up", submission.id)
+    return submission

@@ -1,0 +1,215 @@
+"""The RQ job: run one submission in the sandbox and score it.
+
+The job takes an id, claims the row (``queued -> running``) with a conditional
+UPDATE so two workers can never run the same submission, holds no database
+transaction while the container runs, and writes the outcome to the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+import docker.errors
+import requests.exceptions
+from sqlalchemy import select, update
+
+import sandboxes
+from challenges.metrics import get_metric
+from challenges.models import Challenge
+from evaluator import inputs, queue
+from evaluator.context import Context, current
+from evaluator.models import Failure, Kind, State, Submission
+from evaluator.outcome import Outcome, classify_run
+from evaluator.recovery import ACTIVE, Heartbeat, give_up_or_retry, lease_until
+from evaluator.worker import worker_name
+from jiebang import audit
+from jiebang.db import utcnow
+
+log = logging.getLogger(__name__)
+
+INFRASTRUCTURE_ERRORS = (
+    docker.errors.DockerException,
+    requests.exceptions.ConnectionError,
+    OSError,
+    inputs.MissingBaseImage,
+)
+
+
+def evaluate_submission(submission_id: int) -> str:
+    """RQ entry point."""
+    return run_evaluation(current(), submission_id)
+
+
+def run_evaluation(ctx: Context, submission_id: int) -> str:
+    attempt = _claim(ctx, submission_id)
+    if attempt is None:
+        return "skipped"
+    try:
+        with Heartbeat(ctx.sessions, ctx.settings, submission_id, attempt):
+            outcome = _evaluate(ctx, submission_id, attempt)
+    except INFRASTRUCTURE_ERRORS as exc:
+        log.exception("infrastructure failure on submission %s", submission_id)
+        return _retry_or_fail(ctx, submission_id, attempt, exc)
+    if not _record(ctx, submission_id, attempt, outcome):
+        return "superseded"
+    return outcome.status
+
+
+def _claim(ctx: Context, submission_id: int) -> int | None:
+    """queued -> running, only if still queued; returns the attempt number."""
+    with ctx.sessions.begin() as session:
+        claimed = session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status == State.queued.value)
+            .values(
+                status=State.running.value,
+                started_at=utcnow(),
+                attempts=Submission.attempts + 1,
+                worker=worker_name(),
+                message="",
+                lease_expires_at=lease_until(ctx.settings),
+            )
+        )
+        if claimed.rowcount != 1:
+            return None
+        return session.get(Submission, submission_id).attempts
+
+
+def _set_status(ctx: Context, submission_id: int, attempt: int, status: State) -> None:
+    """Move this attempt's row on, and only while this attempt still owns it."""
+    with ctx.sessions.begin() as session:
+        session.execute(
+            update(Submission)
+            .where(
+                Submission.id == submission_id,
+                Submission.attempts == attempt,
+                Submission.status.in_(ACTIVE),
+            )
+            .values(status=status.value)
+        )
+
+
+def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
+    with ctx.sessions() as session:
+        sub = session.get(Submission, submission_id)
+        challenge = session.get(Challenge, sub.challenge_id)
+        session.expunge_all()
+    client = ctx.docker
+    blob = ctx.blobs.path(sub.blob_sha256)
+    # Named for this worker process: if it is killed, the next worker's reaper removes it.
+    scratch = sandboxes.new_scratch_dir(ctx.settings.scratch_dir)
+    try:
+        command, code_dir = None, None
+        if sub.kind == Kind.image:
+            try:
+                image_id = inputs.ensure_image(client, blob, sub.image_id)
+            except sandboxes.ArchiveError as exc:
+                return Outcome(State.rejected, Failure.bad_output, str(exc))
+        else:
+            image_id = inputs.base_image(client)
+            try:
+                code_dir = sandboxes.extract_bundle(blob, scratch / "code")
+            except sandboxes.BundleError as exc:
+                return Outcome(State.rejected, Failure.bad_output, str(exc))
+            command = ["python", "/code/main.py"]
+        input_dir = inputs.ensure_inputs(ctx, challenge)
+        limits = sandboxes.Limits(
+            cpus=challenge.cpus,
+            memory_mb=challenge.memory_mb,
+            time_limit_s=challenge.time_limit_s,
+            runtime=challenge.runtime or ctx.settings.sandbox_runtime,
+        )
+        labels = {"jiebang.submission": str(submission_id), "jiebang.worker": worker_name()}
+        with sandboxes.run(
+            client,
+            image_id=image_id,
+            input_dir=input_dir,
+            limits=limits,
+            scratch_dir=scratch,
+            command=command,
+            code_dir=code_dir,
+            labels=labels,
+        ) as result:
+            _set_status(ctx, submission_id, attempt, State.scoring)
+            outcome = classify_run(
+                result,
+                metric=get_metric(challenge.metric),
+                labels=inputs.labels_for(ctx, challenge),
+                public=inputs.public_rows(ctx, challenge),
+                limits=limits,
+                max_bytes=ctx.settings.max_prediction_bytes,
+            )
+        outcome.image_id = image_id
+        outcome.dataset_hash = challenge.dataset_hash
+        return outcome
+    finally:
+        sandboxes.remove_scratch_dir(scratch)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
+
+
+def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) -> bool:
+    """Write the outcome if this attempt still owns the row; False if another took over.
+
+    The row is locked (PostgreSQL) and checked again, so a result is written once and
+    audited once, whatever the reconciler or another worker did meanwhile.
+    """
+    with ctx.sessions.begin() as session:
+        sub = session.scalar(
+            select(Submission).where(Submission.id == submission_id).with_for_update(of=Submission)
+        )
+        if sub.attempts != attempt or sub.status not in ACTIVE:
+            log.warning("submission %s attempt %s was superseded", submission_id, attempt)
+            return False
+        sub.lease_expires_at = None
+        sub.status = outcome.status.value
+        sub.failure = outcome.failure.value if outcome.failure else None
+        sub.message = outcome.message
+        sub.public_score = _finite(outcome.public_score)
+        sub.private_score = _finite(outcome.private_score)
+        sub.runtime_s = outcome.runtime_s
+        sub.peak_memory_mb = outcome.peak_memory_mb
+        sub.exit_code = outcome.exit_code
+        sub.log_excerpt = outcome.log
+        sub.image_id = outcome.image_id
+        sub.dataset_hash = outcome.dataset_hash
+        sub.finished_at = utcnow()
+        audit.record(
+            session,
+            f"submission.{outcome.status.value}",
+            challenge_id=sub.challenge_id,
+            submission=sub.id,
+            team=sub.team_id,
+            failure=sub.failure,
+            image_id=sub.image_id,
+            dataset_hash=sub.dataset_hash,
+            public_score=sub.public_score,
+            private_score=sub.private_score,
+            runtime_s=sub.runtime_s,
+            rerun_of=sub.rerun_of_id,
+        )
+    return True
+
+
+def _retry_or_fail(ctx: Context, submission_id: int, attempt: int, exc: BaseException) -> str:
+    """Platform trouble: try again later with back-off, or fail for good without costing quota."""
+    with ctx.sessions.begin() as session:
+        sub = session.get(Submission, submission_id)
+        if sub.attempts != attempt or sub.status not in ACTIVE:
+            return "superseded"
+        retried = give_up_or_retry(session, sub, type(exc).__name__)
+    if not retried:
+        return State.failed.value
+    queue.enqueue(
+        ctx.redis,
+        submission_id,
+        attempt=attempt + 1,
+        queue_name=ctx.settings.queue_name,
+        job_timeout=ctx.settings.job_timeout_s,
+        delay=dt.timedelta(seconds=5 * 2 ** (attempt - 1)),
+    )
+    return "retrying"

@@ -1,0 +1,89 @@
+"""Submissions and their states."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from challenges.models import Challenge
+from jiebang.accounts import Team, User
+from jiebang.db import Base, UTCDateTime, utcnow
+
+
+class State(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    scoring = "scoring"
+    scored = "scored"
+    failed = "failed"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
+FINAL = frozenset({State.scored, State.failed, State.rejected, State.cancelled})
+
+
+class Failure(enum.StrEnum):
+    timeout = "timeout"
+    memory = "memory"
+    crash = "crash"
+    bad_output = "bad_output"
+    infrastructure = "infrastructure"
+
+
+class Kind(enum.StrEnum):
+    image = "image"
+    bundle = "bundle"
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_board", "challenge_id", "status", "team_id"),
+        Index("ix_submissions_team_created", "team_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    blob_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default=State.queued.value)
+    failure: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text, default="")
+    image_id: Mapped[str | None] = mapped_column(String(80))
+    dataset_hash: Mapped[str | None] = mapped_column(String(64))
+    public_score: Mapped[float | None] = mapped_column(Float)
+    private_score: Mapped[float | None] = mapped_column(Float)
+    runtime_s: Mapped[float | None] = mapped_column(Float)
+    peak_memory_mb: Mapped[float | None] = mapped_column(Float)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    log_excerpt: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    # Held by the worker running it, renewed by its heartbeat; expired means it died.
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A judge's re-run of another submission: same file, never on a board or a quota.
+    rerun_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    challenge: Mapped[Challenge] = relationship(lazy="joined")
+    team: Mapped[Team] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def is_rerun(self) -> bool:
+        return self.rerun_of_id is not None

@@ -1,0 +1,169 @@
+"""Nothing stuck, nothing lost: leases, heartbeats and the reconciler.
+
+The database row is the truth. A worker that claims a submission holds a lease
+(``lease_expires_at``) and renews it from a heartbeat thread while the container
+runs. The reconciler, run by every worker periodically and by `jiebang
+reconcile`, puts back on the queue what was lost: a ``queued`` row whose job is
+gone (Redis flushed or restarted), or a ``running``/``scoring`` row whose lease
+ran out (its worker died). After ``MAX_ATTEMPTS`` it fails the submission for
+good as an ``infrastructure`` failure, which never counts against a quota.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+
+from redis import Redis
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from evaluator import queue
+from evaluator.models import Failure, State, Submission
+from jiebang import audit
+from jiebang.db import utcnow
+from jiebang.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+ACTIVE = (State.running.value, State.scoring.value)
+RETRYING = "A platform problem interrupted the run; it will be retried."
+
+
+def lease_until(settings: Settings, now: dt.datetime | None = None) -> dt.datetime:
+    return (now or utcnow()) + dt.timedelta(seconds=settings.lease_s)
+
+
+class Heartbeat:
+    """Renews a claimed submission's lease every third of the lease while it runs."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, submission_id: int, attempt: int
+    ) -> None:
+        self.sessions, self.settings = sessions, settings
+        self.submission_id, self.attempt = submission_id, attempt
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="jiebang-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.settings.lease_s / 3):
+            try:
+                with self.sessions.begin() as session:
+                    session.execute(
+                        update(Submission)
+                        .where(
+                            Submission.id == self.submission_id,
+                            Submission.attempts == self.attempt,
+                            Submission.status.in_(ACTIVE),
+                        )
+                        .values(lease_expires_at=lease_until(self.settings))
+                    )
+            except Exception:  # a missed beat is not fatal; the lease has slack
+                log.warning("heartbeat for submission %s failed", self.submission_id, exc_info=True)
+
+
+@dataclass
+class Report:
+    requeued_lost_jobs: int = 0
+    requeued_dead_workers: int = 0
+    failed_for_good: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.requeued_lost_jobs + self.requeued_dead_workers + self.failed_for_good
+
+
+def give_up_or_retry(session: Session, sub: Submission, reason: str) -> bool:
+    """Back to ``queued`` for another attempt, or failed for good; True if retried."""
+    if sub.attempts >= MAX_ATTEMPTS:
+        sub.status = State.failed.value
+        sub.failure = Failure.infrastructure.value
+        sub.finished_at = utcnow()
+        sub.lease_expires_at = None
+        sub.message = (
+            f"The platform could not run this submission after {sub.attempts} attempts. "
+            "It does not count against your quota; please submit it again."
+        )
+        audit.record(
+            session,
+            "submission.failed",
+            challenge_id=sub.challenge_id,
+            submission=sub.id,
+            failure=sub.failure,
+            reason=reason,
+        )
+        return False
+    sub.status = State.queued.value
+    sub.failure = None
+    sub.lease_expires_at = None
+    sub.message = RETRYING
+    return True
+
+
+def reconcile(
+    sessions: sessionmaker[Session],
+    redis: Redis,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+) -> Report:
+    """One pass; safe to run in many workers at once (each change is a conditional update
+    on the row it read, and a duplicate job only finds the row already claimed)."""
+    now = now or utcnow()
+    report = Report()
+    with sessions.begin() as session:
+        stale = now - dt.timedelta(seconds=settings.lease_s)
+        expired = or_(
+            Submission.lease_expires_at < now,
+            and_(Submission.lease_expires_at.is_(None), Submission.started_at < stale),
+        )
+        dead = session.scalars(
+            select(Submission)
+            .where(Submission.status.in_(ACTIVE), expired)
+            .with_for_update(skip_locked=True, of=Submission)
+        ).all()
+        retry = []
+        for sub in dead:
+            if give_up_or_retry(session, sub, "worker lost"):
+                retry.append((sub.id, sub.attempts + 1))
+                report.requeued_dead_workers += 1
+            else:
+                report.failed_for_good += 1
+    for submission_id, attempt in retry:
+        queue.enqueue(
+            redis,
+            submission_id,
+            attempt=attempt,
+            queue_name=settings.queue_name,
+            job_timeout=settings.job_timeout_s,
+        )
+    with sessions() as session:
+        waiting = session.execute(
+            select(Submission.id, Submission.attempts).where(
+                Submission.status == State.queued.value
+            )
+        ).all()
+    for submission_id, attempts in waiting:
+        if not queue.job_exists(redis, settings.queue_name, submission_id, attempts + 1):
+            queue.enqueue(
+                redis,
+                submission_id,
+                attempt=attempts + 1,
+                queue_name=settings.queue_name,
+                job_timeout=settings.job_timeout_s,
+            )
+            report.requeued_lost_jobs += 1
+    if report.total:
+        log.warning("reconciled: %s", report)
+    return report

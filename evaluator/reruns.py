@@ -1,0 +1,78 @@
+"""Re-runs: a judge runs a submission again to see whether its score reproduces."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evaluator import queue
+from evaluator.models import State, Submission
+from jiebang import audit
+from jiebang.accounts import User
+from jiebang.settings import Settings
+
+# Scores are computed by the same code on the same rows; a container that is
+# deterministic reproduces to the last bit. The tolerance only absorbs float
+# noise from multi-threaded numeric libraries inside a container.
+TOLERANCE = 1e-6
+
+
+def request_rerun(session: Session, *, original: Submission, judge: User) -> Submission:
+    """A new submission row for the same file; the caller commits, then ``enqueue_rerun``."""
+    rerun = Submission(
+        challenge_id=original.challenge_id,
+        team_id=original.team_id,
+        user_id=judge.id,
+        kind=original.kind,
+        blob_sha256=original.blob_sha256,
+        size=original.size,
+        image_id=original.image_id,
+        note=f"re-run of {original.id}",
+        status=State.queued.value,
+        rerun_of_id=original.id,
+    )
+    session.add(rerun)
+    session.flush()
+    audit.record(
+        session,
+        "submission.rerun_requested",
+        actor_id=judge.id,
+        challenge_id=original.challenge_id,
+        submission=original.id,
+        rerun=rerun.id,
+    )
+    return rerun
+
+
+def enqueue_rerun(redis, rerun: Submission, settings: Settings) -> None:
+    queue.enqueue(
+        redis,
+        rerun.id,
+        attempt=1,
+        queue_name=settings.queue_name,
+        job_timeout=settings.job_timeout_s,
+    )
+
+
+def latest_rerun(session: Session, original: Submission) -> Submission | None:
+    query = select(Submission).where(Submission.rerun_of_id == original.id)
+    return session.scalar(query.order_by(Submission.id.desc()).limit(1))
+
+
+def reproduces(original: Submission, rerun: Submission | None) -> bool | None:
+    """True or False once the re-run is final; None while it runs or was never asked."""
+    if rerun is None or not rerun.is_final:
+        return None
+    if rerun.status != State.scored.value or original.private_score is None:
+        return False
+    if rerun.private_score is None:
+        return False
+    return math.isclose(rerun.private_score, original.private_score, abs_tol=TOLERANCE) and (
+        original.public_score is None
+        or (
+            rerun.public_score is not None
+            and math.isclose(rerun.public_score, original.public_score, abs_tol=TOLERANCE)
+        )
+    )
