@@ -1,0 +1,220 @@
+"""The award decision: freeze the private board, judge the provisional winner, award.
+
+After close the provisional winner is the top team of the private board whose
+result meets every target and that no judge has disqualified. An assigned judge
+re-runs that submission; once the re-run reproduces the score, the judge may
+approve (the prize is awarded and published) or, at any time, disqualify with a
+reason (the decision moves to the next eligible team). No eligible team left
+means the challenge ends unclaimed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from challenges.lifecycle import is_judge
+from challenges.models import Challenge, Status
+from evaluator.models import Submission
+from evaluator.reruns import latest_rerun, reproduces
+from jiebang import audit
+from jiebang.accounts import Role, User
+from jiebang.db import utcnow
+from jiebang.errors import Forbidden, Invalid
+from leaderboards.board import Entry, private_board
+from leaderboards.models import Award, AwardStatus, Decision, Verdict
+
+
+def may_see_private(
+    session: Session, user: User | None, challenge: Challenge, *, now: dt.datetime | None = None
+) -> bool:
+    """Before close nobody sees the private board. After close: admins, the sponsor's
+    members and the assigned judges; everyone once the award is decided."""
+    now = now or utcnow()
+    if not challenge.is_after_close(now):
+        return False
+    if challenge.is_decided():
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.sponsor and user.org_id == challenge.sponsor_org_id:
+        return True
+    return is_judge(session, user=user, challenge=challenge)
+
+
+def disqualified_teams(session: Session, challenge: Challenge) -> set[int]:
+    query = select(Verdict.team_id).where(
+        Verdict.challenge_id == challenge.id, Verdict.decision == Decision.disqualify.value
+    )
+    return set(session.scalars(query))
+
+
+def provisional_winner(session: Session, challenge: Challenge) -> Entry | None:
+    out = disqualified_teams(session, challenge)
+    board = private_board(session, challenge)
+    return next((e for e in board if e.meets_targets and e.team_id not in out), None)
+
+
+def _digest(entries: list[Entry]) -> str:
+    rows = [[e.rank, e.team_id, e.submission_id, e.score, e.meets_targets] for e in entries]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def freeze(session: Session, challenge: Challenge, *, now: dt.datetime | None = None) -> str:
+    """After close: record the private board and start judging, or end unclaimed.
+
+    A conditional UPDATE claims the change, so when several workers tick at once
+    only one freezes the board and records it.
+    """
+    if challenge.status != Status.closed.value:
+        raise Invalid("status", "Only a closed challenge can be frozen.")
+    board = private_board(session, challenge)
+    eligible = provisional_winner(session, challenge) is not None
+    target = Status.judging if eligible else Status.unclaimed
+    claimed = session.execute(
+        update(Challenge)
+        .where(Challenge.id == challenge.id, Challenge.status == Status.closed.value)
+        .values(status=target.value, frozen_at=now or utcnow())
+    )
+    session.refresh(challenge)
+    if claimed.rowcount != 1:
+        return challenge.status
+    audit.record(
+        session,
+        "board.frozen",
+        challenge_id=challenge.id,
+        digest=_digest(board),
+        teams=len(board),
+        top=[[e.team_id, e.submission_id, e.score] for e in board[:10]],
+    )
+    if not eligible:
+        _end_unclaimed(session, challenge, actor=None)
+    return challenge.status
+
+
+def _end_unclaimed(session: Session, challenge: Challenge, *, actor: User | None) -> Award:
+    challenge.status = Status.unclaimed.value
+    award = Award(
+        challenge_id=challenge.id,
+        status=AwardStatus.unclaimed.value,
+        amount=0,
+        currency=challenge.prize_currency,
+        decided_by=actor.id if actor else None,
+    )
+    session.add(award)
+    audit.record(
+        session, "award.unclaimed", actor_id=actor.id if actor else None, challenge_id=challenge.id
+    )
+    return award
+
+
+@dataclass(frozen=True)
+class JudgingState:
+    winner: Entry | None
+    submission: Submission | None
+    rerun: Submission | None
+    reproduces: bool | None
+
+
+def judging_state(session: Session, challenge: Challenge) -> JudgingState:
+    winner = provisional_winner(session, challenge)
+    if winner is None:
+        return JudgingState(None, None, None, None)
+    sub = session.get(Submission, winner.submission_id)
+    rerun = latest_rerun(session, sub)
+    return JudgingState(winner, sub, rerun, reproduces(sub, rerun))
+
+
+def _check_judge(session: Session, challenge: Challenge, judge: User) -> None:
+    if not is_judge(session, user=judge, challenge=challenge):
+        raise Forbidden("judge", "Only a judge assigned to this challenge may do this.")
+    if challenge.status != Status.judging.value:
+        raise Invalid("status", "This challenge is not being judged.")
+
+
+def record_verdict(
+    session: Session, challenge: Challenge, *, judge: User, decision: str, reason: str = ""
+) -> Verdict:
+    """Approve or disqualify the current provisional winner."""
+    _check_judge(session, challenge, judge)
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise Invalid("decision", "decision must be 'approve' or 'disqualify'.") from None
+    state = judging_state(session, challenge)
+    if state.winner is None:
+        raise Invalid("status", "There is no eligible team left to judge.")
+    reason = reason.strip()
+    if decision == Decision.disqualify and len(reason) < 5:
+        raise Invalid("reason", "Give the reason for a disqualification.")
+    if decision == Decision.approve and state.reproduces is not True:
+        raise Invalid(
+            "decision", "Re-run the submission and wait until it reproduces before approving."
+        )
+    verdict = Verdict(
+        challenge_id=challenge.id,
+        team_id=state.winner.team_id,
+        submission_id=state.winner.submission_id,
+        rerun_id=state.rerun.id if state.rerun else None,
+        judge_id=judge.id,
+        decision=decision.value,
+        reason=reason,
+    )
+    session.add(verdict)
+    session.flush()
+    audit.record(
+        session,
+        f"verdict.{decision.value}",
+        actor_id=judge.id,
+        challenge_id=challenge.id,
+        team=verdict.team_id,
+        submission=verdict.submission_id,
+        rerun=verdict.rerun_id,
+        reason=reason,
+    )
+    if decision == Decision.approve:
+        _award(session, challenge, state, judge)
+    elif provisional_winner(session, challenge) is None:
+        _end_unclaimed(session, challenge, actor=judge)
+    return verdict
+
+
+def _award(session: Session, challenge: Challenge, state: JudgingState, judge: User) -> Award:
+    challenge.status = Status.awarded.value
+    award = Award(
+        challenge_id=challenge.id,
+        status=AwardStatus.awarded.value,
+        team_id=state.winner.team_id,
+        submission_id=state.winner.submission_id,
+        score=state.winner.score,
+        amount=challenge.prize_amount,
+        currency=challenge.prize_currency,
+        decided_by=judge.id,
+    )
+    session.add(award)
+    audit.record(
+        session,
+        "award.awarded",
+        actor_id=judge.id,
+        challenge_id=challenge.id,
+        team=award.team_id,
+        submission=award.submission_id,
+        amount=str(award.amount),
+        currency=award.currency,
+    )
+    return award
+
+
+def award_of(session: Session, challenge: Challenge) -> Award | None:
+    return session.scalar(select(Award).where(Award.challenge_id == challenge.id))
+
+
+def hall_of_winners(session: Session) -> list[Award]:
+    return list(session.scalars(select(Award).order_by(Award.decided_at.desc())))
