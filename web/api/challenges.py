@@ -1,0 +1,184 @@
+"""Challenges, boards, awards and the lifecycle, over the API."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+
+from challenges import lifecycle
+from challenges import service as challenges
+from challenges.bundle import BundleError, open_bundle
+from evaluator.queue import base_image
+from jiebang.accounts import get_user_by_email
+from jiebang.errors import Forbidden, Invalid
+from leaderboards.board import private_board, public_board
+from leaderboards.decision import award_of, hall_of_winners, may_see_private
+from leaderboards.lifecycle import close_now
+from web.api import schemas as s
+from web.api.base import bearer_user, bp, paged, parse, token_required
+from web.api.openapi import PAGING, doc
+from web.errors import api_error
+from web.ext import db, services
+from web.views import award_json, challenge_json, entry_json
+
+BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
+
+
+def _public(slug: str):
+    return challenges.get_challenge(db(), slug, public_only=True)
+
+
+@bp.get("/challenges")
+@doc(
+    "List public challenges",
+    s.ChallengeList,
+    tag="challenges",
+    query={**PAGING, "scenario": {"type": "string"}},
+)
+def list_challenges():
+    items = challenges.list_public(db(), scenario=request.args.get("scenario") or None)
+    return jsonify(paged([challenge_json(c) for c in items], "challenges"))
+
+
+@bp.get("/challenges/<slug>")
+@doc("One challenge with its rules and targets", s.ChallengeDetail, tag="challenges")
+def get_challenge(slug: str):
+    return jsonify(challenge_json(_public(slug), full=True))
+
+
+@bp.get("/challenges/<slug>/leaderboard")
+@doc(
+    "The public board, or the private board where allowed", s.Board, tag="boards", query=BOARD_QUERY
+)
+def leaderboard(slug: str):
+    item = _public(slug)
+    board = request.args.get("board", "public")
+    if board not in ("public", "private"):
+        return api_error("invalid", _("board must be 'public' or 'private'."), 400, "board")
+    if board == "private":
+        if not may_see_private(db(), bearer_user(), item):
+            return api_error(
+                "forbidden", _("The private board is not available for this challenge."), 403
+            )
+        entries = private_board(db(), item)
+    else:
+        entries = public_board(db(), item)
+    body = paged([entry_json(e) for e in entries], "entries")
+    return jsonify({"board": board, "challenge": slug, "metric": item.metric, **body})
+
+
+@bp.get("/challenges/<slug>/award")
+@doc("The award: pending, awarded (to whom, how much) or unclaimed", s.AwardView, tag="boards")
+def award(slug: str):
+    item = _public(slug)
+    return jsonify(award_json(item, award_of(db(), item)))
+
+
+@bp.get("/winners")
+@doc("The hall of winners: every decided challenge", s.Winners, tag="boards", query=PAGING)
+def winners():
+    return jsonify(paged([award_json(a.challenge, a) for a in hall_of_winners(db())], "winners"))
+
+
+@bp.post("/challenges")
+@doc(
+    "Sponsor: upload a challenge bundle (zip) as a draft",
+    s.ChallengeCreated,
+    tag="sponsors",
+    status=201,
+    scope="manage",
+    multipart={"bundle": {"type": "string", "format": "binary", "required": True}},
+)
+@token_required("manage")
+def push_challenge():
+    upload = request.files.get("bundle")
+    if upload is None:
+        raise Invalid("bundle", "Send the bundle zip as multipart form field 'bundle'.")
+    if g.api_user.role not in ("sponsor", "admin"):
+        raise Forbidden("bundle", "Only sponsors and administrators list challenges.")
+    session = db()
+    with tempfile.TemporaryDirectory(prefix="jiebang-push-") as tmp:
+        path = Path(tmp) / "bundle.zip"
+        upload.save(path)
+        try:
+            with open_bundle(path) as bundle:
+                item = challenges.create_from_bundle(
+                    session, bundle=bundle, blobs=services().blobs, actor=g.api_user
+                )
+        except BundleError as exc:
+            return api_error("invalid_bundle", "; ".join(exc.problems), 400, "bundle")
+    session.commit()
+    return jsonify({"slug": item.slug, "status": item.status}), 201
+
+
+@bp.post("/challenges/<slug>/review")
+@doc("Sponsor: send a draft for review", s.StatusChange, tag="sponsors", scope="manage")
+@token_required("manage")
+def request_review(slug: str):
+    session = db()
+    item = challenges.get_challenge(session, slug)
+    if not lifecycle.may_manage(g.api_user, item):
+        return api_error("not_found", _("Nothing is at this address."), 404)
+    lifecycle.request_review(session, item, actor=g.api_user)
+    session.commit()
+    return jsonify({"slug": slug, "status": item.status})
+
+
+@bp.post("/challenges/<slug>/approve")
+@doc("Admin: approve and publish", s.StatusChange, tag="admin", scope="manage")
+@token_required("manage")
+def approve(slug: str):
+    session = db()
+    if g.api_user.role != "admin":
+        return api_error("forbidden", _("Only an administrator may publish a challenge."), 403)
+    item = challenges.get_challenge(session, slug)
+    challenges.publish(session, item, actor=g.api_user)
+    session.commit()
+    return jsonify({"slug": slug, "status": item.status})
+
+
+@bp.post("/challenges/<slug>/close")
+@doc("Admin: close now and freeze the private board", s.StatusChange, tag="admin", scope="manage")
+@token_required("manage")
+def close(slug: str):
+    session = db()
+    if g.api_user.role != "admin":
+        return api_error("forbidden", _("Only an administrator may close a challenge early."), 403)
+    item = _public(slug)
+    status = close_now(session, item, actor=g.api_user)
+    session.commit()
+    return jsonify({"slug": slug, "status": status})
+
+
+@bp.post("/challenges/<slug>/judges")
+@doc(
+    "Admin: assign a judge",
+    s.JudgeAssigned,
+    tag="admin",
+    status=201,
+    scope="manage",
+    body=s.JudgeAssign,
+)
+@token_required("manage")
+def assign_judge(slug: str):
+    session = db()
+    if g.api_user.role != "admin":  # before the look-up, so nobody else can probe emails
+        return api_error("forbidden", _("Only an administrator may assign judges."), 403)
+    judge = get_user_by_email(session, parse(s.JudgeAssign).email)
+    lifecycle.assign_judge(session, _public(slug), judge=judge, actor=g.api_user)
+    session.commit()
+    return jsonify({"slug": slug, "judge": judge.email}), 201
+
+
+@bp.get("/base-images")
+@doc(
+    "The platform's base images and their layers (a thin upload may leave these out)",
+    s.BaseImages,
+    tag="submissions",
+)
+def base_images():
+    published = base_image(services().redis, services().settings.queue_name)
+    return jsonify({"images": [published] if published else []})

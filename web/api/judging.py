@@ -1,0 +1,79 @@
+"""Judging over the API: the provisional winner, re-runs, verdicts."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from challenges import service as challenges
+from challenges.lifecycle import is_judge
+from evaluator.reruns import enqueue_rerun, request_rerun
+from jiebang.errors import Forbidden, Invalid
+from leaderboards.decision import judging_state, record_verdict
+from web.api import schemas as s
+from web.api.base import bp, parse, token_required
+from web.api.openapi import doc
+from web.ext import db, services
+from web.views import judging_json
+
+
+def _judged(slug: str, *, judges_only: bool = False):
+    item = challenges.get_challenge(db(), slug, public_only=True)
+    admin_may = g.api_user.role == "admin" and not judges_only
+    if not (admin_may or is_judge(db(), user=g.api_user, challenge=item)):
+        raise Forbidden("judge", "Only a judge assigned to this challenge may do this.")
+    return item
+
+
+@bp.get("/challenges/<slug>/judging")
+@doc(
+    "Judge: the provisional winner, its latest re-run, whether it reproduces",
+    s.JudgingView,
+    tag="judging",
+    scope="read",
+)
+@token_required("read")
+def judging(slug: str):
+    item = _judged(slug)
+    if not item.is_after_close_now():  # the provisional winner is read off the private board
+        raise Forbidden("status", "The private board opens to judges when the challenge closes.")
+    return jsonify(judging_json(item, judging_state(db(), item)))
+
+
+@bp.post("/challenges/<slug>/reruns")
+@doc(
+    "Judge: re-run the provisional winner's submission",
+    s.RerunCreated,
+    tag="judging",
+    status=201,
+    scope="manage",
+)
+@token_required("manage")
+def rerun(slug: str):
+    session = db()
+    item = _judged(slug, judges_only=True)
+    state = judging_state(session, item)
+    if item.status != "judging" or state.submission is None:
+        raise Invalid("status", "There is no provisional winner to re-run.")
+    new = request_rerun(session, original=state.submission, judge=g.api_user)
+    session.commit()
+    enqueue_rerun(services().redis, new, services().settings)
+    return jsonify({"id": new.id, "rerun_of": state.submission.id, "status": new.status}), 201
+
+
+@bp.post("/challenges/<slug>/verdicts")
+@doc(
+    "Judge: approve the provisional winner (after a reproducing re-run) or disqualify it",
+    s.StatusChange,
+    tag="judging",
+    status=201,
+    scope="manage",
+    body=s.VerdictCreate,
+)
+@token_required("manage")
+def verdict(slug: str):
+    session = db()
+    item = _judged(slug, judges_only=True)
+    body = parse(s.VerdictCreate)
+    record_verdict(session, item, judge=g.api_user, decision=body.decision, reason=body.reason)
+    session.commit()
+    return jsonify({"slug": slug, "status": item.status}), 201

@@ -1,0 +1,271 @@
+"""Request and response bodies of API v1, as pydantic models.
+
+They validate what clients send and describe what the API answers; the OpenAPI
+document is generated from them (``web/api/openapi.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Requests
+class TeamCreate(Body):
+    name: str = Field(min_length=2, max_length=100)
+
+
+class TeamJoin(Body):
+    join_code: str = Field(min_length=1, max_length=32)
+
+
+class JudgeAssign(Body):
+    email: str = Field(min_length=3, max_length=254)
+
+
+class VerdictCreate(Body):
+    decision: Literal["approve", "disqualify"]
+    reason: str = Field(default="", max_length=2000)
+
+
+class TokenCreate(Body):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="cli", max_length=100)
+    scope: Literal["read", "submit", "manage"] = "submit"
+    days: int = Field(default=90, ge=1, le=365)
+
+
+# Responses
+class ErrorDetail(Out):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class Error(Out):
+    error: ErrorDetail
+
+
+class Page(Out):
+    page: int
+    per_page: int
+    total: int
+
+
+class Prize(Out):
+    amount: str
+    currency: str
+    rule: str
+
+
+class ChallengeSummary(Out):
+    slug: str
+    title: str
+    title_en: str
+    title_zh: str
+    sponsor: str
+    scenario: str
+    status: str
+    metric: str
+    opens_at: str
+    closes_at: str
+    prize: Prize
+
+
+class Limits(Out):
+    daily_submissions: int
+    total_submissions: int | None
+    final_selections: int
+    team_size: int
+    running_submissions: int
+
+
+class Resources(Out):
+    cpus: float
+    memory_mb: int
+    time_limit_s: int
+
+
+class ChallengeDetail(ChallengeSummary):
+    summary: str
+    description_md: str
+    targets: list[dict[str, str | float]]
+    timezone: str
+    limits: Limits
+    resources: Resources
+    public_fraction: float
+
+
+class ChallengeList(Page):
+    challenges: list[ChallengeSummary]
+
+
+class BoardEntry(Out):
+    rank: int
+    team: str
+    score: float
+    submission_id: int
+    submitted_at: str
+    meets_targets: bool
+    runtime_s: float | None
+    peak_memory_mb: float | None
+    entries: int
+
+
+class Board(Page):
+    board: Literal["public", "private"]
+    challenge: str
+    metric: str
+    entries: list[BoardEntry]
+
+
+class TeamCreated(Out):
+    id: int
+    name: str
+    join_code: str
+
+
+class TeamRef(Out):
+    id: int
+    name: str
+
+
+class TeamLeft(Out):
+    left: int
+
+
+class SubmissionCreated(Out):
+    id: int
+    status: str
+
+
+class SubmissionView(Out):
+    id: int
+    challenge: str
+    team: str
+    kind: str
+    status: str
+    final: bool
+    failure: str | None
+    message: str
+    public_score: float | None
+    private_score: float | None
+    runtime_s: float | None
+    peak_memory_mb: float | None
+    exit_code: int | None
+    log: str | None
+    selected: bool
+    rerun_of: int | None
+    sha256: str
+    size: int
+    note: str
+    submitted_at: str
+    finished_at: str | None
+
+
+class SubmissionList(Page):
+    submissions: list[SubmissionView]
+
+
+class Selection(Out):
+    id: int
+    selected: bool
+
+
+class AwardView(Out):
+    challenge: str
+    status: Literal["pending", "awarded", "unclaimed"]
+    team: str | None
+    title: str | None = None
+    submission_id: int | None = None
+    score: float | None = None
+    amount: str | None = None
+    currency: str | None = None
+    decided_at: str | None = None
+
+
+class Winners(Page):
+    winners: list[AwardView]
+
+
+class StatusChange(Out):
+    slug: str
+    status: str
+
+
+class JudgeAssigned(Out):
+    slug: str
+    judge: str
+
+
+class RerunView(Out):
+    id: int
+    status: str
+    public_score: float | None
+    private_score: float | None
+    failure: str | None
+
+
+class JudgingView(Out):
+    challenge: str
+    status: str
+    provisional_winner: BoardEntry | None
+    rerun: RerunView | None
+    reproduces: bool | None
+
+
+class RerunCreated(Out):
+    id: int
+    rerun_of: int
+    status: str
+
+
+class TokenCreated(Out):
+    id: int
+    token: str
+    name: str
+    scope: str
+    expires_at: str | None
+
+
+class TokenView(Out):
+    id: int
+    name: str
+    scope: str
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+
+
+class TokenList(Out):
+    tokens: list[TokenView]
+
+
+class TokenRevoked(Out):
+    id: int
+    revoked: bool
+
+
+class BaseImage(Out):
+    name: str
+    id: str
+    layers: list[str]
+
+
+class BaseImages(Out):
+    images: list[BaseImage]
+
+
+class ChallengeCreated(Out):
+    slug: str
+    status: str

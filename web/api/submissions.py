@@ -1,0 +1,120 @@
+"""Submissions over the API: create, read, list, select for the private board."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from challenges import service as challenges
+from challenges.teams import team_of
+from evaluator.intake import submit_and_enqueue
+from evaluator.models import Submission
+from evaluator.selection import set_selected
+from jiebang.errors import NotFound
+from web.api import schemas as s
+from web.api.base import bp, paged, token_required
+from web.api.openapi import PAGING, doc
+from web.errors import api_error
+from web.ext import client_key, db, limiter, services, submit_limit
+from web.views import may_view_submission, submission_json
+
+UPLOAD = {
+    "file": {"type": "string", "format": "binary", "required": True},
+    "kind": {"type": "string", "enum": ["image", "bundle"], "default": "image"},
+    "note": {"type": "string", "maxLength": 200},
+}
+
+
+def _user_key() -> str:
+    """Rate limits on submissions count per account, not per address."""
+    user = getattr(g, "api_user", None)
+    return f"{client_key()}:user:{user.id}" if user is not None else client_key()
+
+
+@bp.post("/challenges/<slug>/submissions")
+@doc(
+    "Submit an image archive (docker save) or a code bundle (zip)",
+    s.SubmissionCreated,
+    tag="submissions",
+    status=201,
+    scope="submit",
+    multipart=UPLOAD,
+)
+@token_required("submit")
+@limiter.limit(submit_limit, key_func=_user_key)
+def create_submission(slug: str):
+    session = db()
+    upload = request.files.get("file")
+    if upload is None:
+        return api_error("invalid", _("Send the file as multipart form field 'file'."), 400, "file")
+    svc = services()
+    submission = submit_and_enqueue(
+        session,
+        redis=svc.redis,
+        user=g.api_user,
+        challenge=challenges.get_challenge(session, slug, public_only=True),
+        upload=upload.stream,
+        kind=request.form.get("kind", "image"),
+        blobs=svc.blobs,
+        settings=svc.settings,
+        note=request.form.get("note", ""),
+    )
+    return jsonify({"id": submission.id, "status": submission.status}), 201
+
+
+@bp.get("/challenges/<slug>/submissions")
+@doc(
+    "Your team's submissions to a challenge, newest first",
+    s.SubmissionList,
+    tag="submissions",
+    scope="read",
+    query=PAGING,
+)
+@token_required("read")
+def list_submissions(slug: str):
+    session = db()
+    team = team_of(
+        session,
+        user=g.api_user,
+        challenge=challenges.get_challenge(session, slug, public_only=True),
+    )
+    rows = []
+    if team is not None:
+        query = select(Submission).where(
+            Submission.team_id == team.id, Submission.rerun_of_id.is_(None)
+        )
+        rows = list(session.scalars(query.order_by(Submission.id.desc())))
+    return jsonify(paged([submission_json(r, viewer=g.api_user) for r in rows], "submissions"))
+
+
+@bp.get("/submissions/<id:submission_id>")
+@doc(
+    "One submission: status, failure, scores, run time, memory",
+    s.SubmissionView,
+    tag="submissions",
+    scope="read",
+)
+@token_required("read")
+def get_submission(submission_id: int):
+    sub = db().get(Submission, submission_id)
+    if sub is None or not may_view_submission(db(), g.api_user, sub):
+        # The same answer whether it does not exist or is someone else's.
+        raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
+    return jsonify(submission_json(sub, viewer=g.api_user))
+
+
+@bp.route("/submissions/<id:submission_id>/select", methods=["POST", "DELETE"])
+@doc(
+    "Choose (POST) or drop (DELETE) a final selection",
+    s.Selection,
+    tag="submissions",
+    scope="submit",
+)
+@token_required("submit")
+def select_submission(submission_id: int):
+    session = db()
+    chosen = request.method == "POST"
+    sub = set_selected(session, user=g.api_user, submission_id=submission_id, selected=chosen)
+    session.commit()
+    return jsonify({"id": sub.id, "selected": sub.selected})

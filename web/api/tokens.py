@@ -1,0 +1,79 @@
+"""API tokens: made with email and password (``jiebang login``), listed, revoked."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import g, jsonify
+from flask_babel import gettext as _
+
+from jiebang import accounts
+from web.api import schemas as s
+from web.api.base import bp, parse, token_required
+from web.api.openapi import doc
+from web.errors import api_error
+from web.ext import db, limiter, login_limit
+
+
+@bp.post("/tokens")
+@doc(
+    "Create a token with your email and password",
+    s.TokenCreated,
+    tag="tokens",
+    status=201,
+    body=s.TokenCreate,
+)
+@limiter.limit(login_limit)
+def create_token():
+    session = db()
+    body = parse(s.TokenCreate)
+    user = accounts.authenticate(session, email=body.email, password=body.password)
+    if user is None:
+        return api_error("unauthorized", _("Wrong email or password."), 401)
+    token = accounts.issue_token(
+        session,
+        user=user,
+        name=body.name,
+        scope=body.scope,
+        expires_in=dt.timedelta(days=body.days),
+    )
+    record = accounts.token_record(session, token)
+    session.commit()
+    return jsonify(
+        {
+            "id": record.id,
+            "token": token,
+            "name": record.name,
+            "scope": record.scope,
+            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        }
+    ), 201
+
+
+def _view(row: accounts.ApiToken) -> dict:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "scope": row.scope,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "revoked": row.revoked,
+    }
+
+
+@bp.get("/tokens")
+@doc("Your tokens (never the secrets)", s.TokenList, tag="tokens", scope="read")
+@token_required("read")
+def list_tokens():
+    rows = accounts.list_tokens(db(), g.api_user)
+    return jsonify({"tokens": [_view(r) for r in rows]})
+
+
+@bp.delete("/tokens/<id:token_id>")
+@doc("Revoke one of your tokens", s.TokenRevoked, tag="tokens", scope="read")
+@token_required("read")
+def revoke_token(token_id: int):
+    session = db()
+    accounts.revoke_token(session, user=g.api_user, token_id=token_id)
+    session.commit()
+    return jsonify({"id": token_id, "revoked": True})

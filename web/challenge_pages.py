@@ -1,0 +1,124 @@
+"""A challenge's pages, one per tab: overview, data, rules, leaderboard, and My team."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, send_file
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from challenges import service as challenges
+from challenges.lifecycle import may_manage
+from challenges.models import Challenge, FileRole
+from challenges.teams import team_of
+from evaluator.intake import used_today
+from evaluator.models import Submission
+from jiebang.db import utcnow
+from jiebang.errors import NotFound
+from leaderboards.board import private_board, public_board
+from leaderboards.decision import award_of, may_see_private
+from web import stats
+from web.ext import db, services
+from web.forms import JoinForm, SubmitForm, TeamForm
+
+bp = Blueprint("challenge", __name__, url_prefix="/challenges/<slug>")
+
+
+def visible(slug: str) -> Challenge:
+    """Published challenges for all; drafts and those in review only for their sponsor's
+    members and administrators, as a preview."""
+    try:
+        item = challenges.get_challenge(db(), slug)
+    except NotFound:
+        abort(404)
+    preview = item.status in ("draft", "in_review")
+    if preview and not (current_user.is_authenticated and may_manage(current_user, item)):
+        abort(404)
+    return item
+
+
+def _page(template: str, item: Challenge, tab: str, **context):
+    team = None
+    if current_user.is_authenticated:
+        team = team_of(db(), user=current_user, challenge=item)
+    return render_template(template, challenge=item, tab=tab, team=team, **context)
+
+
+@bp.get("")
+def overview(slug: str):
+    item = visible(slug)
+    return _page(
+        "challenge.html",
+        item,
+        "overview",
+        board=public_board(db(), item)[:5],
+        award=award_of(db(), item),
+    )
+
+
+@bp.get("/data")
+def data(slug: str):
+    item = visible(slug)
+    return _page(
+        "challenge_data.html",
+        item,
+        "data",
+        train_files=item.files_with(FileRole.train),
+        extra_files=item.files_with(FileRole.extra_input),
+    )
+
+
+@bp.get("/data/<name>")
+def download(slug: str, name: str):
+    """Only files marked ``train`` are ever served; test inputs and labels never are."""
+    item = visible(slug)
+    match = next((f for f in item.files_with(FileRole.train) if f.name == name), None)
+    if match is None:
+        abort(404)
+    path = services().blobs.path(match.sha256)
+    mimetype = "text/csv" if name.endswith(".csv") else "application/octet-stream"
+    return send_file(path, as_attachment=True, download_name=match.name, mimetype=mimetype)
+
+
+@bp.get("/rules")
+def rules(slug: str):
+    return _page("challenge_rules.html", visible(slug), "rules")
+
+
+@bp.get("/leaderboard")
+def leaderboard(slug: str):
+    item = visible(slug)
+    viewer = current_user if current_user.is_authenticated else None
+    private = private_board(db(), item) if may_see_private(db(), viewer, item) else None
+    return _page(
+        "leaderboard.html",
+        item,
+        "leaderboard",
+        board=public_board(db(), item),
+        private_board=private,
+        award=award_of(db(), item),
+    )
+
+
+@bp.get("/team")
+@login_required
+def team(slug: str):
+    """My team: members, join code, the upload form, our submissions and our progress."""
+    item = visible(slug)
+    session = db()
+    mine = team_of(session, user=current_user, challenge=item)
+    context = {"team_form": TeamForm(), "join_form": JoinForm()}
+    if mine is not None:
+        subs = session.scalars(
+            select(Submission)
+            .where(Submission.team_id == mine.id, Submission.rerun_of_id.is_(None))
+            .order_by(Submission.id.desc())
+        )
+        context.update(
+            submissions=list(subs),
+            submit_form=SubmitForm(),
+            members=sorted(mine.memberships, key=lambda m: m.joined_at),
+            used=used_today(session, team_id=mine.id, challenge=item, now=utcnow()),
+            chart=stats.progress_chart(stats.history(session, item, mine.id), item),
+            limits=services().settings,
+        )
+    return _page("team.html", item, "team", **context)

@@ -1,0 +1,147 @@
+"""Between the challenge form and the challenge: the form's first values from a draft,
+the ``challenge.yaml`` keys and files from a filled form, and the service's problems
+placed back next to the fields they concern."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from werkzeug.utils import secure_filename
+
+from challenges.models import Challenge, FileRole
+
+TEST_NAME, LABELS_NAME = "test.csv", "labels.csv"
+LIMITS = (
+    "daily_submissions",
+    "total_submissions",
+    "final_selections",
+    "team_size",
+    "running_submissions",
+)
+
+
+def _local(value: dt.datetime, zone: str) -> dt.datetime:
+    return value.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def initial(item: Challenge) -> dict:
+    data = {
+        "title_en": item.title_en,
+        "title_zh": item.title_zh,
+        "summary_en": item.summary_en,
+        "summary_zh": item.summary_zh,
+        "description": item.description_md,
+        "scenario": item.scenario,
+        "metric": item.metric,
+        "prize_amount": item.prize_amount,
+        "prize_currency": item.prize_currency,
+        "opens_at": _local(item.opens_at, item.timezone),
+        "closes_at": _local(item.closes_at, item.timezone),
+        "timezone": item.timezone,
+        "runtime": item.runtime or "",
+        "show_logs": item.show_logs,
+    }
+    for name in (*LIMITS, "cpus", "memory_mb", "time_limit_s", "public_fraction"):
+        data[name] = getattr(item, name)
+    for target in item.targets:
+        if "metric" in target:
+            direction = "at_least" if "at_least" in target else "at_most"
+            data["target_direction"], data["target_value"] = direction, target[direction]
+        else:
+            data.update(target)
+    return data
+
+
+def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, dict]:
+    """(spec, files, where): the ``challenge.yaml`` keys, the uploads by file name, and
+    which form field each key or file name belongs to (for placing problems)."""
+    zone = zoneinfo.ZoneInfo(form.timezone.data)
+    where = {
+        "data.train": "train",
+        "data.test_inputs": "test_inputs",
+        "data.test_labels": "test_labels",
+    }
+    targets = []
+    if form.target_value.data is not None:
+        targets.append(
+            {"metric": form.metric.data, form.target_direction.data: form.target_value.data}
+        )
+        where[f"targets.{len(targets) - 1}"] = "target_value"
+    for name in ("max_runtime_s", "max_memory_mb"):
+        if getattr(form, name).data is not None:
+            targets.append({name: getattr(form, name).data})
+            where[f"targets.{len(targets) - 1}"] = name
+    files, train = {}, []
+    for upload in form.train.data or []:
+        if not getattr(upload, "filename", ""):
+            continue
+        name = secure_filename(upload.filename) or "train.csv"
+        if name in (TEST_NAME, LABELS_NAME) or name in files:
+            name = f"train-{len(files) + 1}-{name}"
+        files[name], where[name] = upload.stream, "train"
+        train.append(name)
+    if not train and keep is not None:
+        train = [f.name for f in keep.files_with(FileRole.train)]
+    hidden = {}
+    for field, role, fresh in (
+        ("test_inputs", FileRole.test_inputs, TEST_NAME),
+        ("test_labels", FileRole.test_labels, LABELS_NAME),
+    ):
+        upload = getattr(form, field).data
+        if getattr(upload, "filename", ""):
+            files[fresh], hidden[field] = upload.stream, fresh
+        elif keep is not None and keep.files_with(role):
+            hidden[field] = keep.files_with(role)[0].name
+        else:
+            hidden[field] = fresh
+        where[hidden[field]] = field
+    extra = [f.name for f in keep.files_with(FileRole.extra_input)] if keep else []
+    spec = {
+        "slug": form.slug.data,
+        "title": {"en": form.title_en.data, "zh": form.title_zh.data},
+        "sponsor": sponsor,
+        "scenario": form.scenario.data,
+        "summary": {"en": form.summary_en.data, "zh": form.summary_zh.data},
+        "metric": form.metric.data,
+        "targets": targets,
+        "prize": {"amount": str(form.prize_amount.data), "currency": form.prize_currency.data},
+        "opens_at": form.opens_at.data.replace(tzinfo=zone).isoformat(),
+        "closes_at": form.closes_at.data.replace(tzinfo=zone).isoformat(),
+        "timezone": form.timezone.data,
+        "limits": {name: getattr(form, name).data for name in LIMITS},
+        "resources": {
+            "cpus": form.cpus.data,
+            "memory_mb": form.memory_mb.data,
+            "time_limit_s": form.time_limit_s.data,
+            "runtime": form.runtime.data or None,
+        },
+        "data": {
+            "train": train,
+            "test_inputs": hidden["test_inputs"],
+            "test_labels": hidden["test_labels"],
+            "extra_inputs": extra,
+            "public_fraction": form.public_fraction.data,
+        },
+        "show_logs": bool(form.show_logs.data),
+    }
+    return spec, files, where
+
+
+def place_problems(form, problems: list[str], where: dict) -> list[str]:
+    """Put each ``key: message`` next to its field; return those that fit no field."""
+    fields = {name: name for name in form._fields}
+    fields.update({"title.en": "title_en", "title.zh": "title_zh", "summary.en": "summary_en"})
+    fields.update({"summary.zh": "summary_zh", "prize.amount": "prize_amount"})
+    fields.update({"prize.currency": "prize_currency", **where})
+    rest = []
+    for problem in problems:
+        key, _sep, message = problem.partition(": ")
+        parts = key.split(".")
+        candidates = [".".join(parts[:i]) for i in range(len(parts), 0, -1)] + [parts[-1]]
+        target = next((fields[c] for c in candidates if c in fields), None)
+        if target is None:
+            rest.append(problem)
+        else:
+            getattr(form, target).errors.append(message or problem)
+    return rest

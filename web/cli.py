@@ -1,0 +1,33 @@
+"""The whole ``jiebang`` program: the lazy command table of every layer.
+
+Each command is imported only when it is used, so `jiebang status 12` does not
+load pandas, scikit-learn or the web app.
+"""
+
+from __future__ import annotations
+
+from jiebang.cli import cli
+
+cli.lazy.update(
+    challenges="web.commands:challenges",
+    worker="web.commands:worker",
+    reconcile="web.commands:reconcile",
+    serve="web.commands:serve",
+    sandbox="sandboxes.cli:sandbox",
+    demo="web.demo:demo",
+    login="web.client:login",
+    logout="web.client:logout",
+    submit="web.client:submit",
+    status="web.client:status",
+    leaderboard="web.client:leaderboard",
+    teams="web.client:teams",
+    select="web.client:select",
+)
+
+
+def main() -> None:
+    cli(prog_name="jiebang")
+
+
+if __name__ == "__main__":
+    main()

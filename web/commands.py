@@ -1,0 +1,131 @@
+"""Server-side commands of the web layer: challenges, worker, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from jiebang.cli import Runtime, pass_runtime
+from web.client import push
+
+
+@click.group()
+def challenges() -> None:
+    """Challenges: load bundles, close."""
+
+
+@challenges.command("load")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publish at once (admin approval).")
+@pass_runtime
+def challenges_load(rt: Runtime, path: Path, publish: bool) -> None:
+    """Load a challenge bundle (folder or zip) as a draft, or published with --publish."""
+    from challenges import service
+    from challenges.bundle import BundleError, open_bundle
+    from jiebang.blobs import BlobStore
+
+    try:
+        with open_bundle(path) as bundle, rt.session() as session:
+            item = service.create_from_bundle(
+                session, bundle=bundle, blobs=BlobStore(rt.settings.blob_dir)
+            )
+            if publish:
+                service.publish(session, item)
+            click.echo(f"loaded {item.slug} ({item.status})")
+    except BundleError as exc:
+        lines = "\n".join(f"  - {p}" for p in exc.problems)
+        raise click.ClickException(f"the bundle {path} has problems:\n{lines}") from None
+
+
+@challenges.command("close")
+@click.argument("slug")
+@pass_runtime
+def challenges_close(rt: Runtime, slug: str) -> None:
+    """Close a challenge now and freeze its private board (normally automatic at closes_at)."""
+    from challenges import service
+    from leaderboards.lifecycle import close_now
+
+    with rt.session() as session:
+        status = close_now(session, service.get_challenge(session, slug))
+        click.echo(f"closed {slug}: {status}")
+
+
+@challenges.command("assign-judge")
+@click.argument("slug")
+@click.option("--email", required=True, help="The judge's account.")
+@pass_runtime
+def challenges_assign_judge(rt: Runtime, slug: str, email: str) -> None:
+    """Assign a judge to a challenge (as the platform operator)."""
+    from challenges import lifecycle, service
+    from jiebang.accounts import get_user_by_email
+
+    with rt.session() as session:
+        judge = get_user_by_email(session, email)
+        lifecycle.assign_judge(
+            session, service.get_challenge(session, slug), judge=judge, actor=None
+        )
+        click.echo(f"{email} judges {slug}")
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@pass_runtime
+def worker(rt: Runtime, burst: bool) -> None:
+    """Run an evaluator worker (it also closes challenges on time and reconciles)."""
+    from evaluator.context import open_context
+    from evaluator.recovery import reconcile
+    from evaluator.worker import run_worker
+    from jiebang.ticker import Ticker
+    from leaderboards.lifecycle import tick
+
+    ctx = open_context(rt.settings)
+
+    def close_on_time() -> None:
+        with ctx.sessions.begin() as session:
+            tick(session)
+
+    ticker = Ticker(
+        [(5, close_on_time), (30, lambda: reconcile(ctx.sessions, ctx.redis, ctx.settings))]
+    )
+    if burst:
+        close_on_time()
+        run_worker(ctx, burst=True)
+        return
+    ticker.start()
+    try:
+        run_worker(ctx)
+    finally:
+        ticker.stop()
+
+
+@click.command()
+@pass_runtime
+def reconcile(rt: Runtime) -> None:
+    """Re-enqueue lost work now (workers also do it every 30 s)."""
+    from evaluator.context import open_context
+    from evaluator.recovery import reconcile as run
+
+    ctx = open_context(rt.settings)
+    report = run(ctx.sessions, ctx.redis, ctx.settings)
+    click.echo(
+        f"re-enqueued {report.requeued_lost_jobs} lost jobs and "
+        f"{report.requeued_dead_workers} runs of dead workers; "
+        f"failed {report.failed_for_good} for good"
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@pass_runtime
+def serve(rt: Runtime, host: str, port: int) -> None:
+    """Run the web app (for production, run web.wsgi:app under gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    from web.app import create_app
+
+    run_simple(host, port, create_app(rt.settings), threaded=True, use_reloader=False)
+
+
+challenges.add_command(push)

@@ -1,0 +1,137 @@
+"""Template helpers: dates in the challenge's time zone, markdown, languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import markdown as md
+import nh3
+from flask import Flask
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from challenges.metrics import METRICS
+from challenges.scenarios import catalog
+from jiebang.db import utcnow
+from web.i18n import LANGUAGES, WORDS, lang, word
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+
+
+def render_markdown(text: str) -> Markup:
+    html = md.markdown(text or "", extensions=["tables", "fenced_code"])
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))
+
+
+def local_time(value: dt.datetime | None, zone: str = "Asia/Shanghai") -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(zoneinfo.ZoneInfo(zone))
+    return f"{format_datetime(local.replace(tzinfo=None), 'yyyy-MM-dd HH:mm')} ({zone})"
+
+
+def score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def money(value) -> str:
+    return f"{value:,.0f}"
+
+
+def time_left(until: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """How long until ``until``, in words, to its two largest units (the page's script
+    then counts down to the second)."""
+    if until is None:
+        return ""
+    seconds = max(int((until - (now or utcnow())).total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        parts = [ngettext("%(num)d day", "%(num)d days", days)]
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    elif hours:
+        parts = [ngettext("%(num)d hour", "%(num)d hours", hours)]
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
+    else:
+        parts = [ngettext("%(num)d minute", "%(num)d minutes", minutes)]
+    return " ".join(parts)
+
+
+def metric_name(name: str) -> str:
+    metric = METRICS.get(name)
+    if metric is None:
+        return name
+    return metric.title_zh if lang() == "zh" else metric.title_en
+
+
+def target_text(target: dict) -> str:
+    """One target indicator in words."""
+    if "metric" in target:
+        sign = "≥" if "at_least" in target else "≤"
+        bound = target.get("at_least", target.get("at_most"))
+        return f"{metric_name(target['metric'])} ({target['metric']}) {sign} {bound:g}"
+    if "max_runtime_s" in target:
+        return _("run time ≤ %(n)s s", n=f"{target['max_runtime_s']:g}")
+    return _("peak memory ≤ %(n)s MB", n=f"{target['max_memory_mb']:g}")
+
+
+def js_words() -> dict:
+    """Words the page's script shows (live statuses, the countdown, upload errors)."""
+    words = {key: str(word) for key, word in WORDS.items()}
+    words.update(
+        day=_("day"),
+        days=_("days"),
+        closed=_("closed"),
+        uploading=_("Uploading… %(pct)s%%", pct="{pct}"),
+        processing=_("Upload complete; checking the file…"),
+        network=_("The upload failed: the connection was lost. Check your network and try again."),
+        too_large=_(
+            "The file is too large for this kind of submission (at most %(mb)s MB).", mb="{mb}"
+        ),
+        server=_("The upload failed (HTTP %(status)s). Try again in a moment.", status="{status}"),
+        choose=_("Choose a file to upload."),
+        live_error=_("Lost contact with the server; retrying…"),
+    )
+    return words
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["score"] = score
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["time_left"] = time_left
+    app.jinja_env.filters["metric_name"] = metric_name
+    app.jinja_env.filters["target_text"] = target_text
+    app.jinja_env.globals.update(
+        utcnow=utcnow, lang=lang, LANGUAGES=LANGUAGES, catalog=catalog, js_words=js_words, word=word
+    )

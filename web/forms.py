@@ -1,0 +1,96 @@
+"""Web forms (Flask-WTF: CSRF on every POST)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(min=2, max=100)])
+
+
+class JoinForm(FlaskForm):
+    join_code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=32)])
+
+
+class SubmitForm(FlaskForm):
+    kind = RadioField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("image", _l("Image archive (docker save)")),
+            SelectChoice("bundle", _l("Code bundle (zip)")),
+        ],
+        default="image",
+    )
+    file = FileField(_l("File"), validators=[FileRequired()])
+    note = StringField(_l("Note"), validators=[Length(max=200)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("Where you will use it, e.g. laptop or CI."),
+    )
+    days = SelectField(
+        _l("Valid for"),
+        choices=[
+            SelectChoice("30", _l("30 days")),
+            SelectChoice("90", _l("90 days")),
+            SelectChoice("365", _l("one year")),
+        ],
+        default="90",
+    )
+
+
+class OrgRequestForm(FlaskForm):
+    slug = StringField(
+        _l("Short name (slug)"),
+        validators=[
+            DataRequired(),
+            Regexp(
+                r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$",
+                message=_l("Use 3 to 64 lowercase letters, digits and '-'."),
+            ),
+        ],
+    )
+    name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=200)])
+
+
+class VerdictForm(FlaskForm):
+    decision = RadioField(
+        _l("Verdict"),
+        choices=[
+            SelectChoice("approve", _l("Approve: award the prize")),
+            SelectChoice("disqualify", _l("Disqualify: move on to the next eligible team")),
+        ],
+        validators=[DataRequired()],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])

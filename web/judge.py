@@ -1,0 +1,128 @@
+"""Judges' pages: their challenges, the private board, the re-run and the verdict."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from challenges import lifecycle
+from challenges import service as challenges
+from challenges.models import Challenge, ChallengeJudge
+from challenges.targets import check_targets
+from evaluator.reruns import enqueue_rerun, request_rerun
+from jiebang.errors import Invalid, NotFound, ServiceError
+from leaderboards.board import private_board
+from leaderboards.decision import award_of, judging_state, record_verdict
+from leaderboards.models import Verdict
+from web.errors import translate
+from web.ext import db, services
+from web.forms import VerdictForm
+from web.roles import role_required
+
+bp = Blueprint("judge", __name__, url_prefix="/judge")
+
+
+@bp.get("")
+@role_required("judge", "admin")
+def index():
+    """A judge's assigned challenges; an administrator sees every challenge after close."""
+    query = select(Challenge).order_by(Challenge.closes_at.desc())
+    if current_user.role == "admin":
+        query = query.where(Challenge.status.in_(("closed", "judging", "awarded", "unclaimed")))
+    else:
+        query = query.join(ChallengeJudge).where(ChallengeJudge.user_id == current_user.id)
+    return render_template("judge.html", challenges=list(db().scalars(query)))
+
+
+def _judged(slug: str) -> Challenge:
+    """The challenge if this user judges it (or administers the site); else a 404."""
+    try:
+        item = challenges.get_challenge(db(), slug)
+    except NotFound:
+        abort(404)
+    if current_user.role != "admin" and not lifecycle.is_judge(
+        db(), user=current_user, challenge=item
+    ):
+        abort(404)
+    return item
+
+
+@bp.get("/<slug>")
+@role_required("judge", "admin")
+def challenge(slug: str):
+    item = _judged(slug)
+    session = db()
+    after_close = item.is_after_close_now()
+    state = judging_state(session, item) if after_close else None
+    checks = []
+    if state is not None and state.winner is not None:
+        winner = state.winner
+        checks = check_targets(
+            item.targets,
+            scores={item.metric: winner.score},
+            runtime_s=winner.runtime_s,
+            peak_memory_mb=winner.peak_memory_mb,
+        )
+    verdicts = session.scalars(
+        select(Verdict).where(Verdict.challenge_id == item.id).order_by(Verdict.id)
+    )
+    return render_template(
+        "judge_challenge.html",
+        challenge=item,
+        board=private_board(session, item) if after_close else [],
+        state=state,
+        checks=list(zip(item.targets, checks, strict=False)),
+        verdicts=list(verdicts),
+        award=award_of(session, item),
+        form=VerdictForm(),
+        is_judge=lifecycle.is_judge(session, user=current_user, challenge=item),
+    )
+
+
+@bp.post("/<slug>/rerun")
+@role_required("judge")
+def rerun(slug: str):
+    session = db()
+    item = _judged(slug)
+    state = judging_state(session, item)
+    try:
+        if item.status != "judging" or state.submission is None:
+            raise Invalid("status", "There is no provisional winner to re-run.")
+        if state.rerun is not None and not state.rerun.is_final:
+            raise Invalid("status", "A re-run is already under way; wait for its result.")
+        new = request_rerun(session, original=state.submission, judge=current_user)
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        flash(translate(exc), "error")
+    else:
+        enqueue_rerun(services().redis, new, services().settings)
+        flash(_("Re-run queued. This page shows its result when it is done."), "success")
+    return redirect(url_for("judge.challenge", slug=slug))
+
+
+@bp.post("/<slug>/verdict")
+@role_required("judge")
+def verdict(slug: str):
+    session = db()
+    item = _judged(slug)
+    form = VerdictForm()
+    if not form.validate_on_submit():
+        flash(_("Choose approve or disqualify."), "error")
+        return redirect(url_for("judge.challenge", slug=slug))
+    try:
+        record_verdict(
+            session,
+            item,
+            judge=current_user,
+            decision=form.decision.data,
+            reason=form.reason.data or "",
+        )
+        session.commit()
+        flash(_("Verdict recorded."), "success")
+    except ServiceError as exc:
+        session.rollback()
+        flash(translate(exc), "error")
+    return redirect(url_for("judge.challenge", slug=slug))

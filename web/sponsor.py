@@ -1,0 +1,201 @@
+"""Sponsors' pages: their challenges, the challenge form, a bundle upload, the dashboard."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from challenges import lifecycle
+from challenges import service as challenges
+from challenges.bundle import BundleError, open_bundle
+from challenges.models import Challenge
+from jiebang import accounts
+from jiebang.errors import NotFound, ServiceError
+from leaderboards.board import private_board, public_board
+from leaderboards.decision import may_see_private
+from web import stats
+from web.challenge_form import make_form
+from web.challenge_spec import place_problems, to_spec
+from web.errors import translate
+from web.ext import db, services
+from web.roles import role_required
+
+bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
+
+
+def _mine():
+    query = select(Challenge).order_by(Challenge.id.desc())
+    if current_user.role != "admin":
+        query = query.where(Challenge.sponsor_org_id == current_user.org_id)
+    return list(db().scalars(query))
+
+
+def _orgs():
+    """Organizations this user may list challenges for."""
+    query = select(accounts.Organization).where(accounts.Organization.approved)
+    if current_user.role != "admin":
+        query = query.where(accounts.Organization.id == current_user.org_id)
+    return list(db().scalars(query.order_by(accounts.Organization.name)))
+
+
+def _managed(slug: str) -> Challenge:
+    try:
+        item = challenges.get_challenge(db(), slug)
+    except NotFound:
+        abort(404)
+    if not lifecycle.may_manage(current_user, item):
+        abort(404)
+    return item
+
+
+@bp.get("")
+@role_required("sponsor", "admin")
+def index():
+    return render_template("sponsor.html", challenges=_mine(), problems=[], orgs=_orgs())
+
+
+@bp.route("/challenges/new", methods=["GET", "POST"])
+@role_required("sponsor", "admin")
+def new():
+    orgs = _orgs()
+    form = make_form(orgs=orgs, editing=None)
+    if current_user.role != "admin" and current_user.org_id is not None:
+        form.sponsor.data = current_user.org.slug
+    problems: list[str] = []
+    if orgs and form.validate_on_submit():
+        spec, files, where = to_spec(form, sponsor=form.sponsor.data, keep=None)
+        session = db()
+        try:
+            item = challenges.create_from_form(
+                session,
+                spec=spec,
+                description_md=form.description.data,
+                files=files,
+                blobs=services().blobs,
+                actor=current_user,
+            )
+            session.commit()
+            flash(
+                _("Draft %(slug)s saved. Check it, then request a review.", slug=item.slug),
+                "success",
+            )
+            return redirect(url_for("sponsor.dashboard", slug=item.slug))
+        except BundleError as exc:
+            session.rollback()
+            problems = place_problems(form, exc.problems, where)
+        except ServiceError as exc:
+            session.rollback()
+            problems = place_problems(form, [f"{exc.field}: {translate(exc)}"], where)
+    status = 400 if request.method == "POST" else 200
+    page = render_template(
+        "challenge_form.html", form=form, editing=None, orgs=orgs, problems=problems
+    )
+    return page, status
+
+
+@bp.route("/challenges/<slug>/edit", methods=["GET", "POST"])
+@role_required("sponsor", "admin")
+def edit(slug: str):
+    item = _managed(slug)
+    if item.status != "draft":
+        flash(_("Only a draft can be edited."), "error")
+        return redirect(url_for("sponsor.dashboard", slug=slug))
+    form = make_form(orgs=[item.sponsor], editing=item)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        spec, files, where = to_spec(form, sponsor=item.sponsor.slug, keep=item)
+        session = db()
+        try:
+            challenges.update_draft(
+                session,
+                challenge=item,
+                spec=spec,
+                description_md=form.description.data,
+                files=files,
+                blobs=services().blobs,
+                actor=current_user,
+            )
+            session.commit()
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("sponsor.dashboard", slug=slug))
+        except BundleError as exc:
+            session.rollback()
+            problems = place_problems(form, exc.problems, where)
+        except ServiceError as exc:
+            session.rollback()
+            problems = place_problems(form, [f"{exc.field}: {translate(exc)}"], where)
+    status = 400 if request.method == "POST" else 200
+    page = render_template(
+        "challenge_form.html", form=form, editing=item, orgs=[item.sponsor], problems=problems
+    )
+    return page, status
+
+
+@bp.get("/challenges/<slug>")
+@role_required("sponsor", "admin")
+def dashboard(slug: str):
+    item = _managed(slug)
+    session = db()
+    numbers = stats.dashboard(session, item)
+    private = private_board(session, item) if may_see_private(session, current_user, item) else None
+    return render_template(
+        "dashboard.html",
+        challenge=item,
+        numbers=numbers,
+        daily=stats.daily_chart(numbers),
+        distribution=stats.distribution_chart(numbers, item),
+        board=public_board(session, item)[:10],
+        private_board=private,
+        judges=lifecycle.judges_of(session, item),
+    )
+
+
+@bp.post("/challenges")
+@role_required("sponsor", "admin")
+def upload_bundle():
+    upload = request.files.get("bundle")
+    session = db()
+    problems: list[str] = []
+    if not _orgs():
+        problems = [_("Your organization is not approved yet; an administrator will review it.")]
+    elif upload is None or not upload.filename:
+        problems = [_("Choose a bundle: a zip with challenge.yaml and its data files.")]
+    else:
+        with tempfile.TemporaryDirectory(prefix="jiebang-upload-") as tmp:
+            path = Path(tmp) / "bundle.zip"
+            upload.save(path)
+            try:
+                with open_bundle(path) as bundle:
+                    item = challenges.create_from_bundle(
+                        session, bundle=bundle, blobs=services().blobs, actor=current_user
+                    )
+                session.commit()
+                flash(_("Draft %(slug)s created.", slug=item.slug), "success")
+                return redirect(url_for("sponsor.index"))
+            except BundleError as exc:
+                problems = exc.problems
+            except ServiceError as exc:
+                session.rollback()
+                problems = [translate(exc)]
+    page = render_template("sponsor.html", challenges=_mine(), problems=problems, orgs=_orgs())
+    return page, 400
+
+
+@bp.post("/challenges/<slug>/review")
+@role_required("sponsor", "admin")
+def request_review(slug: str):
+    session = db()
+    item = _managed(slug)
+    try:
+        lifecycle.request_review(session, item, actor=current_user)
+        session.commit()
+        flash(_("Sent for review. An administrator will publish it."), "success")
+    except ServiceError as exc:
+        session.rollback()
+        flash(translate(exc), "error")
+    return redirect(url_for("sponsor.dashboard", slug=slug))

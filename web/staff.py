@@ -1,0 +1,154 @@
+"""Administrators' pages: approve challenges and organizations, assign judges, users."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from challenges import lifecycle
+from challenges import service as challenges
+from challenges.models import Challenge, ChallengeJudge
+from jiebang import accounts
+from jiebang import orgs as org_services
+from jiebang.errors import NotFound, ServiceError
+from leaderboards.lifecycle import close_now
+from web.errors import translate
+from web.ext import db
+from web.roles import role_required
+
+bp = Blueprint("staff", __name__)
+
+# Challenges needing the administrator first, then the running ones, then the rest.
+ORDER = {"in_review": 0, "draft": 1, "open": 2, "closed": 3, "judging": 4}
+
+
+def _act(action, success: str, back: str):
+    """Run a service action, commit, and say how it went."""
+    session = db()
+    try:
+        action(session)
+        session.commit()
+        flash(success, "success")
+    except ServiceError as exc:
+        session.rollback()
+        flash(translate(exc), "error")
+    return redirect(back)
+
+
+@bp.get("/admin")
+@role_required("admin")
+def admin():
+    session = db()
+    items = list(session.scalars(select(Challenge).order_by(Challenge.id.desc())))
+    items.sort(key=lambda c: ORDER.get(c.status, 9))
+    judges: dict[int, list[str]] = {}
+    for row in session.scalars(select(ChallengeJudge)):
+        judges.setdefault(row.challenge_id, []).append(row.user.email)
+    organizations = list(
+        session.scalars(select(accounts.Organization).order_by(accounts.Organization.name))
+    )
+    return render_template(
+        "admin.html",
+        challenges=items,
+        judges=judges,
+        users=_users(session, request.args.get("q", "").strip()),
+        search=request.args.get("q", "").strip(),
+        orgs=organizations,
+        pending_orgs=[o for o in organizations if not o.approved],
+        roles=[r.value for r in accounts.Role],
+    )
+
+
+def _users(session, search: str) -> list[accounts.User]:
+    """Users whose email or name holds ``search``; the first 200."""
+    query = select(accounts.User).order_by(accounts.User.id).limit(200)
+    if search:
+        pattern = "%" + search.replace("%", "").replace("_", "")[:100] + "%"
+        query = query.where(
+            or_(accounts.User.email.ilike(pattern), accounts.User.name.ilike(pattern))
+        )
+    return list(session.scalars(query))
+
+
+def _user(session, user_id: int) -> accounts.User:
+    user = session.get(accounts.User, user_id)
+    if user is None:
+        raise NotFound("user", "No such user.")
+    return user
+
+
+@bp.post("/admin/challenges/<slug>/approve")
+@role_required("admin")
+def approve(slug: str):
+    def act(session):
+        challenges.publish(session, challenges.get_challenge(session, slug), actor=current_user)
+
+    return _act(act, _("Published."), url_for("staff.admin"))
+
+
+@bp.post("/admin/challenges/<slug>/close")
+@role_required("admin")
+def close(slug: str):
+    def act(session):
+        close_now(session, challenges.get_challenge(session, slug), actor=current_user)
+
+    return _act(act, _("Closed; the private board is frozen."), url_for("staff.admin"))
+
+
+@bp.post("/admin/challenges/<slug>/judges")
+@role_required("admin")
+def assign_judge(slug: str):
+    def act(session):
+        judge = accounts.get_user_by_email(session, request.form.get("email", ""))
+        item = challenges.get_challenge(session, slug)
+        lifecycle.assign_judge(session, item, judge=judge, actor=current_user)
+
+    return _act(act, _("Judge assigned."), url_for("staff.admin"))
+
+
+@bp.post("/admin/users/<id:user_id>")
+@role_required("admin")
+def update_user(user_id: int):
+    """Role, organization and whether the account may log in, in one form per user."""
+
+    def act(session):
+        user = _user(session, user_id)
+        slug = request.form.get("org", "")
+        org = accounts.get_org(session, slug) if slug else None
+        if (user.org_id or None) != (org.id if org else None):
+            org_services.set_org(session, user=user, org=org, actor=current_user)
+        role = request.form.get("role", user.role)
+        if role != user.role:
+            accounts.set_role(session, user=user, role=role, actor=current_user)
+        active = request.form.get("active") == "on"
+        if active != user.active:
+            org_services.set_active(session, user=user, active=active, actor=current_user)
+
+    return _act(act, _("User saved."), url_for("staff.admin") + "#adm-users")
+
+
+@bp.post("/admin/orgs")
+@role_required("admin")
+def create_org():
+    def act(session):
+        accounts.create_org(
+            session, slug=request.form.get("slug", ""), name=request.form.get("name", "")
+        )
+
+    return _act(act, _("Organization created."), url_for("staff.admin") + "#adm-orgs")
+
+
+@bp.post("/admin/orgs/<id:org_id>/approve")
+@role_required("admin")
+def approve_org(org_id: int):
+    def act(session):
+        org = session.get(accounts.Organization, org_id)
+        if org is None:
+            abort(404)
+        org_services.approve_org(session, org=org, actor=current_user)
+
+    return _act(
+        act, _("Organization approved; its members are sponsors now."), url_for("staff.admin")
+    )
