@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 import sandboxes
 from challenges.metrics import get_metric
 from challenges.models import Challenge
-from evaluator import inputs, queue
+from evaluator import inputs, queue, standings
 from evaluator.context import Context, current
 from evaluator.models import Failure, Kind, State, Submission
 from evaluator.outcome import Outcome, classify_run
@@ -178,6 +178,8 @@ def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) ->
         sub.image_id = outcome.image_id
         sub.dataset_hash = outcome.dataset_hash
         sub.finished_at = utcnow()
+        if outcome.status is State.scored:
+            standings.note_scored(session, sub)
         audit.record(
             session,
             f"submission.{outcome.status.value}",

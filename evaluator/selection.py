@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evaluator.models import State, Submission
+from evaluator.standings import touch_board
 from jiebang import audit
 from jiebang.accounts import Membership, User
 from jiebang.db import utcnow
@@ -55,6 +56,7 @@ def set_selected(
             )
     if sub.selected != selected:
         sub.selected = selected
+        touch_board(session, challenge.id)
         audit.record(
             session,
             "submission.selected" if selected else "submission.unselected",

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from challenges.metrics import get_metric
 from challenges.models import Challenge
-from challenges.targets import check_targets, meets_all
-from evaluator.models import State, Submission
+from challenges.targets import targets_test
+from evaluator.models import State, Submission, TeamBest
 from jiebang.accounts import Team
 
 
@@ -32,36 +32,29 @@ class Entry:
 def public_board(session: Session, challenge: Challenge) -> list[Entry]:
     """Each team's best public score, best first.
 
-    One statement: a window ranks each team's scored submissions by public score
-    (in the metric's direction), then by submission time and id, so a team's best
-    is its earliest submission with its best score. Teams are then ordered the
-    same way: a tie between teams goes to the earlier submission. A NULL score
-    (missing, or NaN stored as NULL) never ranks.
+    ``evaluator.standings`` keeps one row per team (its best: the earliest submission
+    with its best score in the metric's direction), so this reads one row per team
+    instead of ranking every submission. Teams are ordered the same way: a tie
+    between teams goes to the earlier submission.
     """
     metric = get_metric(challenge.metric)
-    score = Submission.public_score
-    best_first = score.desc() if metric.higher_is_better else score.asc()
-    order = (best_first, Submission.created_at.asc(), Submission.id.asc())
-    ranked = (
+    best = TeamBest.score.desc() if metric.higher_is_better else TeamBest.score.asc()
+    query = (
         select(
-            Submission.id,
-            Submission.team_id,
-            score.label("score"),
-            Submission.created_at,
-            Submission.runtime_s,
-            Submission.peak_memory_mb,
-            func.row_number().over(partition_by=Submission.team_id, order_by=order).label("rn"),
-            func.count().over(partition_by=Submission.team_id).label("entries"),
+            TeamBest.submission_id,
+            TeamBest.team_id,
+            TeamBest.score,
+            TeamBest.created_at,
+            TeamBest.runtime_s,
+            TeamBest.peak_memory_mb,
+            TeamBest.entries,
+            Team.name,
         )
-        .where(
-            Submission.challenge_id == challenge.id,
-            Submission.status == State.scored.value,
-            Submission.rerun_of_id.is_(None),
-            score.is_not(None),
-        )
-        .subquery()
+        .join(Team, Team.id == TeamBest.team_id)
+        .where(TeamBest.challenge_id == challenge.id)
+        .order_by(best, TeamBest.created_at.asc(), TeamBest.submission_id.asc())
     )
-    return _entries(session, challenge, ranked)
+    return _entries(challenge, session.execute(query))
 
 
 def private_board(session: Session, challenge: Challenge) -> list[Entry]:
@@ -132,39 +125,31 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
         .where(put_forward, scored.c.score.is_not(None))
         .subquery()
     )
-    return _entries(session, challenge, ranked)
-
-
-def _entries(session: Session, challenge: Challenge, ranked) -> list[Entry]:
-    """Rank the teams' best rows of ``ranked`` (rn = 1) and judge their targets."""
-    metric = get_metric(challenge.metric)
     best = ranked.c.score.desc() if metric.higher_is_better else ranked.c.score.asc()
     query = (
-        select(ranked, Team.name)
+        select(ranked, ranked.c.id.label("submission_id"), Team.name)
         .join(Team, Team.id == ranked.c.team_id)
         .where(ranked.c.rn == 1)
         .order_by(best, ranked.c.created_at.asc(), ranked.c.id.asc())
     )
-    entries = []
-    for rank, row in enumerate(session.execute(query), start=1):
-        checks = check_targets(
-            challenge.targets,
-            scores={challenge.metric: row.score},
+    return _entries(challenge, session.execute(query))
+
+
+def _entries(challenge: Challenge, rows) -> list[Entry]:
+    """Board entries from rows in rank order, each judged against the targets."""
+    meets = targets_test(challenge.targets, challenge.metric)
+    return [
+        Entry(
+            rank=rank,
+            team_id=row.team_id,
+            team=row.name,
+            score=row.score,
+            submission_id=row.submission_id,
+            submitted_at=row.created_at,
             runtime_s=row.runtime_s,
             peak_memory_mb=row.peak_memory_mb,
+            meets_targets=meets(row.score, row.runtime_s, row.peak_memory_mb),
+            entries=row.entries,
         )
-        entries.append(
-            Entry(
-                rank=rank,
-                team_id=row.team_id,
-                team=row.name,
-                score=row.score,
-                submission_id=row.id,
-                submitted_at=row.created_at,
-                runtime_s=row.runtime_s,
-                peak_memory_mb=row.peak_memory_mb,
-                meets_targets=meets_all(checks),
-                entries=row.entries,
-            )
-        )
-    return entries
+        for rank, row in enumerate(rows, start=1)
+    ]

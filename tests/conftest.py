@@ -221,10 +221,22 @@ class World:
             teams.join_team(self.session, user=member, team=team, join_code=team.join_code)
         return team
 
-    def scored(self, team, *, public, private, at=None, runtime=1.0, memory=100.0, selected=False):
-        """A scored submission row as the evaluator would leave it."""
+    def scored(
+        self,
+        team,
+        *,
+        public,
+        private,
+        at=None,
+        runtime=1.0,
+        memory=100.0,
+        selected=False,
+        rerun_of=None,
+    ):
+        """A scored submission row as the evaluator would leave it, standings included."""
         import datetime as dt
 
+        from evaluator import standings
         from evaluator.models import Submission
 
         member = team.memberships[0].user_id
@@ -243,9 +255,11 @@ class World:
             peak_memory_mb=memory,
             created_at=at,
             selected=selected,
+            rerun_of_id=rerun_of.id if rerun_of else None,
         )
         self.session.add(sub)
         self.session.flush()
+        standings.note_scored(self.session, sub)
         return sub
 
 

@@ -1,4 +1,9 @@
-from challenges.targets import check_targets, meets_all
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from challenges.targets import check_targets, meets_all, targets_test
 
 TARGETS = [{"metric": "f1_macro", "at_least": 0.9}, {"max_runtime_s": 60}, {"max_memory_mb": 512}]
 
@@ -32,3 +37,26 @@ def test_at_most_for_errors():
 
 def test_no_targets_means_met():
     assert meets_all(_check(0.1, targets=[]))
+
+
+BOUNDS = st.one_of(
+    st.builds(lambda v: {"metric": "f1_macro", "at_least": v}, st.floats(0, 1)),
+    st.builds(lambda v: {"metric": "f1_macro", "at_most": v}, st.floats(0, 1)),
+    st.builds(lambda v: {"metric": "rmse", "at_most": v}, st.floats(0, 1)),
+    st.builds(lambda v: {"max_runtime_s": v}, st.integers(1, 100)),
+    st.builds(lambda v: {"max_memory_mb": v}, st.integers(1, 1000)),
+)
+MEASURE = st.one_of(st.none(), st.floats(0, 1000, allow_nan=False))
+
+
+@given(
+    targets=st.lists(BOUNDS, max_size=5),
+    score=st.one_of(st.none(), st.just(math.nan), st.floats(0, 1)),
+    runtime=MEASURE,
+    memory=MEASURE,
+)
+def test_the_fast_test_agrees_with_every_check(targets, score, runtime, memory):
+    slow = meets_all(
+        check_targets(targets, scores={"f1_macro": score}, runtime_s=runtime, peak_memory_mb=memory)
+    )
+    assert targets_test(targets, "f1_macro")(score, runtime, memory) is slow

@@ -51,8 +51,9 @@ def test_draft_to_award(api, cli, tmp_path):
         tokens[name] = cli("users", "token", "--email", email)
     # The clock starts now: time enough to submit and score, then it closes by itself.
     window = dt.timedelta(seconds=45)
-    bundle = demo.prepare_bundle(tmp_path / "bundle", now=demo.utcnow(), closes_in=window)
-    closes_at = demo.utcnow() + window
+    start = demo.utcnow()  # one instant: making the bundle's data takes a while
+    bundle = demo.prepare_bundle(tmp_path / "bundle", now=start, closes_in=window)
+    closes_at = start + window
     assert "(draft)" in cli("challenges", "load", str(bundle))
     assert api.get(f"/api/v1/challenges/{SLUG}").status_code == 404  # drafts are not public
 

@@ -50,9 +50,42 @@ def test_migrations_run_forward_on_a_database_with_data(empty_database_url):
                 "'2026-11-01 00:00:00')"
             )
         )
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+                "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO teams (id, challenge_id, name, join_code, created_by, created_at) "
+                "VALUES (1, 1, 'Team A', 'code', 1, '2026-11-01')"
+            )
+        )
+        for sid, status, score, minute in [
+            (1, "scored", 0.5, 1),
+            (2, "scored", 0.7, 2),
+            (3, "scored", 0.7, 3),  # the same best, later: not the team's entry
+            (4, "failed", None, 4),
+            (5, "scored", None, 5),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO submissions (id, challenge_id, team_id, user_id, kind, "
+                    "blob_sha256, size, note, status, message, public_score, log_excerpt, "
+                    "attempts, selected, created_at) VALUES (:id, 1, 1, 1, 'image', 'h', 1, '', "
+                    ":status, '', :score, '', 1, false, :at)"
+                ),
+                {"id": sid, "status": status, "score": score, "at": f"2026-11-02 00:0{minute}:00"},
+            )
     migrate.upgrade(engine)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT slug, running_submissions FROM challenges")).one()
         assert tuple(row) == ("old", 2)
         assert conn.execute(text("SELECT count(*) FROM organizations")).scalar() == 1
+        best = conn.execute(text("SELECT team_id, submission_id, score, entries FROM team_bests"))
+        assert [tuple(r) for r in best] == [(1, 2, 0.7, 3)]
+        assert conn.execute(text("SELECT board_version FROM challenges")).scalar() == 0
     engine.dispose()

@@ -92,8 +92,6 @@ def test_private_ties_go_to_the_earlier_submission(world, teams, session):
 def test_reruns_never_rank(world, teams, session):
     challenge, (a, b, _c) = teams
     original = world.scored(a, public=0.5, private=0.5)
-    rerun = world.scored(b, public=0.99, private=0.99)
-    rerun.rerun_of_id = original.id
-    session.flush()
+    world.scored(b, public=0.99, private=0.99, rerun_of=original)
     assert [e.team[-1] for e in public_board(session, challenge)] == ["A"]
     assert [e.team[-1] for e in private_board(session, challenge)] == ["A"]
