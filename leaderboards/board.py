@@ -29,13 +29,15 @@ class Entry:
     entries: int
 
 
-def public_board(session: Session, challenge: Challenge) -> list[Entry]:
-    """Each team's best public score, best first.
+def public_board(
+    session: Session, challenge: Challenge, *, offset: int = 0, limit: int | None = None
+) -> list[Entry]:
+    """Each team's best public score, best first; ``offset``/``limit`` give one page.
 
     ``evaluator.standings`` keeps one row per team (its best: the earliest submission
     with its best score in the metric's direction), so this reads one row per team
-    instead of ranking every submission. Teams are ordered the same way: a tie
-    between teams goes to the earlier submission.
+    instead of ranking every submission, and a page reads only its own rows. Teams
+    are ordered the same way: a tie between teams goes to the earlier submission.
     """
     metric = get_metric(challenge.metric)
     best = TeamBest.score.desc() if metric.higher_is_better else TeamBest.score.asc()
@@ -53,8 +55,16 @@ def public_board(session: Session, challenge: Challenge) -> list[Entry]:
         .join(Team, Team.id == TeamBest.team_id)
         .where(TeamBest.challenge_id == challenge.id)
         .order_by(best, TeamBest.created_at.asc(), TeamBest.submission_id.asc())
+        .offset(offset)
+        .limit(limit)
     )
-    return _entries(challenge, session.execute(query))
+    return _entries(challenge, session.execute(query), first=offset + 1)
+
+
+def public_board_size(session: Session, challenge: Challenge) -> int:
+    """How many teams the public board ranks."""
+    query = select(func.count()).where(TeamBest.challenge_id == challenge.id)
+    return session.scalar(query)
 
 
 def private_board(session: Session, challenge: Challenge) -> list[Entry]:
@@ -135,7 +145,7 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
     return _entries(challenge, session.execute(query))
 
 
-def _entries(challenge: Challenge, rows) -> list[Entry]:
+def _entries(challenge: Challenge, rows, *, first: int = 1) -> list[Entry]:
     """Board entries from rows in rank order, each judged against the targets."""
     meets = targets_test(challenge.targets, challenge.metric)
     return [
@@ -151,5 +161,5 @@ def _entries(challenge: Challenge, rows) -> list[Entry]:
             meets_targets=meets(row.score, row.runtime_s, row.peak_memory_mb),
             entries=row.entries,
         )
-        for rank, row in enumerate(rows, start=1)
+        for rank, row in enumerate(rows, start=first)
     ]

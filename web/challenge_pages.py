@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -14,10 +14,10 @@ from evaluator.intake import used_today
 from evaluator.models import Submission
 from jiebang.db import utcnow
 from jiebang.errors import NotFound
-from leaderboards.board import private_board, public_board
+from leaderboards.board import public_board
 from leaderboards.decision import award_of, may_see_private
 from web import stats
-from web.ext import db, services
+from web.ext import cached_board, db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
 
 bp = Blueprint("challenge", __name__, url_prefix="/challenges/<slug>")
@@ -50,7 +50,7 @@ def overview(slug: str):
         "challenge.html",
         item,
         "overview",
-        board=public_board(db(), item)[:5],
+        board=public_board(db(), item, limit=5),
         award=award_of(db(), item),
     )
 
@@ -84,17 +84,29 @@ def rules(slug: str):
     return _page("challenge_rules.html", visible(slug), "rules")
 
 
+BOARD_PAGE = 100
+
+
 @bp.get("/leaderboard")
 def leaderboard(slug: str):
+    """Both boards a page (100 teams) at a time, from the board cache."""
     item = visible(slug)
     viewer = current_user if current_user.is_authenticated else None
-    private = private_board(db(), item) if may_see_private(db(), viewer, item) else None
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    public = cached_board(item, private=False, page=page, per_page=BOARD_PAGE)
+    private = None
+    if may_see_private(db(), viewer, item):
+        private = cached_board(item, private=True, page=page, per_page=BOARD_PAGE)
     return _page(
         "leaderboard.html",
         item,
         "leaderboard",
-        board=public_board(db(), item),
-        private_board=private,
+        board=public.entries,
+        private_board=private.entries if private else None,
+        page=page,
+        pages=max(public.pages, private.pages if private else 1),
         award=award_of(db(), item),
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from jiebang.blobs import BlobStore
 from jiebang.db import make_engine, make_sessionmaker
 from jiebang.settings import Settings
+from leaderboards.cache import BoardPage, board_page
 
 babel = Babel()
 login_manager = LoginManager()
@@ -70,3 +71,17 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+def cached_board(challenge, *, private: bool, page: int, per_page: int) -> BoardPage:
+    """A page of a board through this app's Redis cache; the caller checked who may see it."""
+    found = services()
+    return board_page(
+        db(),
+        found.redis,
+        challenge,
+        namespace=found.settings.queue_name,
+        private=private,
+        page=page,
+        per_page=per_page,
+    )

@@ -149,7 +149,7 @@ def dashboard(slug: str):
         numbers=numbers,
         daily=stats.daily_chart(numbers),
         distribution=stats.distribution_chart(numbers, item),
-        board=public_board(session, item)[:10],
+        board=public_board(session, item, limit=10),
         private_board=private,
         judges=lifecycle.judges_of(session, item),
     )

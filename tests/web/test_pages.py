@@ -1,5 +1,7 @@
 """Public pages, the participant's pages and the upload protocol of the page's script."""
 
+import re
+
 from web.app import create_app
 
 JSON = {"Accept": "application/json"}
@@ -203,3 +205,19 @@ def test_every_page_names_its_language_and_loads_nothing_from_elsewhere(client, 
         page = client.get(path).get_data(as_text=True)
         assert "http://" not in page.replace("http://localhost", "")
         assert "https://" not in page
+
+
+def test_the_board_pages_a_hundred_teams_at_a_time(client, published, world, session):
+    for i in range(101):
+        team = world.team(published, world.user(f"t{i}@example.com"), name=f"Team {i:03d}")
+        world.scored(team, public=i / 1000, private=0.5)
+    session.commit()
+    first = client.get("/challenges/parity/leaderboard").get_data(as_text=True)
+    assert len(re.findall(r"Team \d{3}", first)) == 100
+    assert "Team 100" in first and "Team 000" not in first
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    second = client.get("/challenges/parity/leaderboard?page=2").get_data(as_text=True)
+    assert "Team 000" in second and ">101</td>" in second and 'rel="prev"' in second
+    api = client.get("/api/v1/challenges/parity/leaderboard?page=3&per_page=50").get_json()
+    assert api["total"] == 101 and [e["rank"] for e in api["entries"]] == [101]
+    assert client.get("/challenges/parity/leaderboard?page=0").status_code == 404

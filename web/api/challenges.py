@@ -14,14 +14,13 @@ from challenges.bundle import BundleError, open_bundle
 from evaluator.queue import base_image
 from jiebang.accounts import get_user_by_email
 from jiebang.errors import Forbidden, Invalid
-from leaderboards.board import private_board, public_board
 from leaderboards.decision import award_of, hall_of_winners, may_see_private
 from leaderboards.lifecycle import close_now
 from web.api import schemas as s
-from web.api.base import bearer_user, bp, paged, parse, token_required
+from web.api.base import bearer_user, bp, paged, paging, parse, token_required
 from web.api.openapi import PAGING, doc
 from web.errors import api_error
-from web.ext import db, services
+from web.ext import cached_board, db, services
 from web.views import award_json, challenge_json, entry_json
 
 BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
@@ -58,16 +57,24 @@ def leaderboard(slug: str):
     board = request.args.get("board", "public")
     if board not in ("public", "private"):
         return api_error("invalid", _("board must be 'public' or 'private'."), 400, "board")
-    if board == "private":
-        if not may_see_private(db(), bearer_user(), item):
-            return api_error(
-                "forbidden", _("The private board is not available for this challenge."), 403
-            )
-        entries = private_board(db(), item)
-    else:
-        entries = public_board(db(), item)
-    body = paged([entry_json(e) for e in entries], "entries")
-    return jsonify({"board": board, "challenge": slug, "metric": item.metric, **body})
+    private = board == "private"
+    if private and not may_see_private(db(), bearer_user(), item):
+        return api_error(
+            "forbidden", _("The private board is not available for this challenge."), 403
+        )
+    page, per_page = paging()
+    found = cached_board(item, private=private, page=page, per_page=per_page)
+    return jsonify(
+        {
+            "board": board,
+            "challenge": slug,
+            "metric": item.metric,
+            "entries": [entry_json(e) for e in found.entries],
+            "page": page,
+            "per_page": per_page,
+            "total": found.total,
+        }
+    )
 
 
 @bp.get("/challenges/<slug>/award")

@@ -17,6 +17,10 @@ depends_on = None
 
 # Each team's best scored, non-re-run submission with a public score, earliest first on
 # ties, and how many such submissions it has: evaluator.standings keeps this up to date.
+# The registry's metrics where lower is better when this revision was written (a
+# migration does not import the application, whose registry may change later).
+LOWER_IS_BETTER = {"log_loss", "mae", "rmse"}
+
 BACKFILL = """
 INSERT INTO team_bests (team_id, challenge_id, submission_id, score, created_at,
                         runtime_s, peak_memory_mb, entries)
@@ -60,12 +64,9 @@ def upgrade() -> None:
             sa.Column("board_version", sa.Integer(), server_default="0", nullable=False)
         )
 
-    from challenges.metrics import METRICS
-
     bind = op.get_bind()
-    for challenge_id, metric in bind.execute(sa.text("SELECT id, metric FROM challenges")):
-        known = METRICS.get(metric)
-        higher = True if known is None else known.higher_is_better
+    for challenge_id, metric in bind.execute(sa.text("SELECT id, metric FROM challenges")).all():
+        higher = metric not in LOWER_IS_BETTER
         bind.execute(sa.text(BACKFILL), {"challenge": challenge_id, "higher": higher})
 
 
