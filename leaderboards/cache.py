@@ -27,6 +27,8 @@ from leaderboards.board import Entry, private_board, public_board, public_board_
 log = logging.getLogger(__name__)
 
 TTL_S = 600
+# A private board is seen only after close, when it no longer changes: keep it longer.
+PRIVATE_TTL_S = 86_400
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,11 @@ def board_page(
     if cached is not None:
         return _decode(cached, page, per_page)
     computed = _compute(session, challenge, private, page, per_page)
+    ttl = PRIVATE_TTL_S if private else TTL_S
     try:
         with redis.pipeline(transaction=False) as pipe:
             for number, one in computed.items():
-                pipe.set(f"{prefix}:{number}", _encode(one), ex=TTL_S)
+                pipe.set(f"{prefix}:{number}", _encode(one), ex=ttl)
             pipe.execute()
     except RedisError:
         log.warning("board cache unavailable; page not kept", exc_info=True)

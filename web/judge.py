@@ -13,11 +13,10 @@ from challenges.models import Challenge, ChallengeJudge
 from challenges.targets import check_targets
 from evaluator.reruns import enqueue_rerun, request_rerun
 from jiebang.errors import Invalid, NotFound, ServiceError
-from leaderboards.board import private_board
 from leaderboards.decision import award_of, judging_state, record_verdict
 from leaderboards.models import Verdict
 from web.errors import translate
-from web.ext import db, services
+from web.ext import cached_board, db, services
 from web.forms import VerdictForm
 from web.roles import role_required
 
@@ -71,7 +70,8 @@ def challenge(slug: str):
     return render_template(
         "judge_challenge.html",
         challenge=item,
-        board=private_board(session, item) if after_close else [],
+        # The top of the private board (its first page); every team's place is in the API.
+        board=cached_board(item, private=True, page=1, per_page=100).entries if after_close else [],
         state=state,
         checks=list(zip(item.targets, checks, strict=False)),
         verdicts=list(verdicts),

@@ -16,13 +16,13 @@ from challenges.bundle import BundleError, open_bundle
 from challenges.models import Challenge
 from jiebang import accounts
 from jiebang.errors import NotFound, ServiceError
-from leaderboards.board import private_board, public_board
+from leaderboards.board import public_board
 from leaderboards.decision import may_see_private
 from web import stats
 from web.challenge_form import make_form
 from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
-from web.ext import db, services
+from web.ext import cached_board, db, services
 from web.roles import role_required
 
 bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
@@ -142,7 +142,9 @@ def dashboard(slug: str):
     item = _managed(slug)
     session = db()
     numbers = stats.dashboard(session, item)
-    private = private_board(session, item) if may_see_private(session, current_user, item) else None
+    private = None
+    if may_see_private(session, current_user, item):
+        private = cached_board(item, private=True, page=1, per_page=100).entries
     return render_template(
         "dashboard.html",
         challenge=item,
