@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import yaml
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from challenges.bundle import Bundle, BundleError, open_bundle
 from challenges.lifecycle import may_manage
@@ -148,7 +148,9 @@ def close(
 
 
 def get_challenge(session: Session, slug: str, *, public_only: bool = False) -> Challenge:
-    challenge = session.scalar(select(Challenge).where(Challenge.slug == slug))
+    # Files load when first used (most pages and the board API never use them).
+    query = select(Challenge).where(Challenge.slug == slug).options(lazyload(Challenge.files))
+    challenge = session.scalar(query)
     if challenge is None or (public_only and challenge.status not in PUBLIC_STATUSES):
         raise NotFound("challenge", "No challenge %(slug)s.", slug=slug)
     return challenge
