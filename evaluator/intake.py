@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import logging
 import zoneinfo
 from typing import BinaryIO
@@ -19,7 +18,7 @@ from evaluator import queue
 from evaluator.models import Failure, Kind, State, Submission
 from jiebang import audit
 from jiebang.accounts import User
-from jiebang.blobs import BlobStore, BlobTooLarge
+from jiebang.blobs import BlobStore, BlobTooLarge, disk_full
 from jiebang.db import utcnow
 from jiebang.errors import Forbidden, Invalid, TooMany, Unavailable
 from jiebang.settings import Settings
@@ -108,10 +107,14 @@ def submit(
     note: str = "",
     now: dt.datetime | None = None,
     shared_layers: frozenset[str] = frozenset(),
+    declared_size: int | None = None,
 ) -> Submission:
     """Check, store and record a submission; the caller commits, then enqueues it.
 
-    ``shared_layers``: the base-image layers a thin image archive may leave out.
+    ``upload``: a stream, or the blob store's ``Incoming`` the request parser already
+    wrote it into (kept in place). ``shared_layers``: the base-image layers a thin
+    image archive may leave out. ``declared_size``: the length the client announced,
+    so that an upload over the cap is refused before a byte of it is read.
     """
     now = now or utcnow()
     try:
@@ -122,14 +125,17 @@ def submit(
         ) from None
     team_id = check_may_submit(session, user=user, challenge=challenge, now=now)
     cap = settings.max_image_bytes if kind == Kind.image else settings.max_bundle_bytes
+    too_large = Invalid(
+        "file", "The file is larger than %(mb)d MB; make it smaller.", mb=cap // 1024**2
+    )
+    if declared_size is not None and declared_size > cap:
+        raise too_large
     try:
         blob = blobs.put_stream(upload, max_bytes=cap)
     except BlobTooLarge:
-        raise Invalid(
-            "file", "The file is larger than %(mb)d MB; make it smaller.", mb=cap // 1024**2
-        ) from None
+        raise too_large from None
     except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        if not disk_full(exc):
             raise
         log.error("blob store is full: %s", exc)
         raise Unavailable(

@@ -6,7 +6,8 @@ runs. The reconciler, run by every worker periodically and by `jiebang
 reconcile`, puts back on the queue what was lost: a ``queued`` row whose job is
 gone (Redis flushed or restarted), or a ``running``/``scoring`` row whose lease
 ran out (its worker died). After ``MAX_ATTEMPTS`` it fails the submission for
-good as an ``infrastructure`` failure, which never counts against a quota.
+good as an ``infrastructure`` failure, which never counts against a quota. It
+also removes the temporary files of uploads whose server process died.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evaluator import queue
 from evaluator.models import Failure, State, Submission
 from jiebang import audit
+from jiebang.blobs import BlobStore
 from jiebang.db import utcnow
 from jiebang.settings import Settings
 
@@ -78,6 +80,7 @@ class Report:
     requeued_lost_jobs: int = 0
     requeued_dead_workers: int = 0
     failed_for_good: int = 0
+    removed_upload_files: int = 0
 
     @property
     def total(self) -> int:
@@ -164,6 +167,9 @@ def reconcile(
                 job_timeout=settings.job_timeout_s,
             )
             report.requeued_lost_jobs += 1
+    report.removed_upload_files = BlobStore(settings.blob_dir).sweep_tmp()
     if report.total:
         log.warning("reconciled: %s", report)
+    elif report.removed_upload_files:
+        log.info("removed %d abandoned upload files", report.removed_upload_files)
     return report

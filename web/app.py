@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 from jiebang.settings import Settings, load_settings
 from web import api, auth, challenge_pages, filters, i18n, judge, pages, sponsor, staff, submissions
 from web.ext import Services, babel, csrf, limiter, login_manager
+from web.uploads import UploadRequest
 
 
 class IdConverter(IntegerConverter):
@@ -21,6 +22,7 @@ class IdConverter(IntegerConverter):
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
+    app.request_class = UploadRequest
     app.url_map.converters["id"] = IdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -13,7 +13,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 import requests
@@ -22,6 +24,29 @@ from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 from web import client_config
 
 FINAL = {"scored", "failed", "rejected", "cancelled"}
+CHUNK = 1024 * 1024
+
+
+class FileBody:
+    """A file sent as the whole request body, in large pieces (little CPU per byte).
+
+    Its length gives the request a Content-Length, so the server can refuse a file
+    over its limit before it reads any of it.
+    """
+
+    def __init__(
+        self, file: BinaryIO, size: int, advance: Callable[[int], object] = lambda n: None
+    ) -> None:
+        self.file, self.size, self.advance = file, size, advance
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.file.read(CHUNK):
+            self.advance(len(chunk))
+            yield chunk
+
 
 server_option = click.option("--server", envvar="JIEBANG_SERVER", help="Server URL.")
 token_option = click.option("--token", envvar="JIEBANG_TOKEN", help="API token.")
@@ -86,6 +111,24 @@ class Client:
                 path,
                 data=monitor,
                 headers={"Content-Type": monitor.content_type},
+                timeout=3600,
+            )
+
+    def send_file(self, path: str, file: Path, params: dict) -> dict:
+        """POST ``file`` as the raw request body, with a progress bar on stderr."""
+        size = file.stat().st_size
+        with (
+            open(file, "rb") as f,
+            click.progressbar(
+                length=size, label=f"uploading {file.name}", file=sys.stderr, show_pos=True
+            ) as bar,
+        ):
+            return self.call(
+                "POST",
+                path,
+                params=params,
+                data=FileBody(f, size, bar.update),
+                headers={"Content-Type": "application/octet-stream"},
                 timeout=3600,
             )
 
@@ -202,11 +245,8 @@ def submit(challenge: str, target: str, note: str, wait: bool, full: bool, serve
         path, kind = prepare_upload(target, Path(tmp))
         if kind == "image" and not full:
             path = _thin(client, path, Path(tmp))
-        body = client.upload(
-            f"/api/v1/challenges/{challenge}/submissions",
-            "file",
-            path,
-            {"kind": kind, "note": note},
+        body = client.send_file(
+            f"/api/v1/challenges/{challenge}/submissions", path, {"kind": kind, "note": note}
         )
     click.echo(f"submission {body['id']} {body['status']}")
     if wait:

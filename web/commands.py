@@ -111,7 +111,8 @@ def reconcile(rt: Runtime) -> None:
     click.echo(
         f"re-enqueued {report.requeued_lost_jobs} lost jobs and "
         f"{report.requeued_dead_workers} runs of dead workers; "
-        f"failed {report.failed_for_good} for good"
+        f"failed {report.failed_for_good} for good; "
+        f"removed {report.removed_upload_files} abandoned upload files"
     )
 
 

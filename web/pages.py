@@ -10,8 +10,9 @@ from flask_wtf.csrf import CSRFError
 
 from challenges import service as challenges
 from challenges.scenarios import catalog
+from jiebang.errors import ServiceError
 from leaderboards.decision import hall_of_winners
-from web.errors import api_error
+from web.errors import api_error, api_service_error, translate
 from web.ext import db
 from web.i18n import lang
 
@@ -111,6 +112,17 @@ def csrf_failed(_exc):
     if _wants_json():
         return {"ok": False, "error": message}, 400
     return render_template("error.html", message=message), 400
+
+
+@bp.app_errorhandler(ServiceError)
+def service_error(exc: ServiceError):
+    """One a view did not catch, e.g. raised while the request's form was read."""
+    if request.path.startswith("/api/"):
+        return api_service_error(exc)
+    message = translate(exc)
+    if _wants_json():
+        return {"ok": False, "error": message}, exc.status
+    return render_template("error.html", message=message), exc.status
 
 
 @bp.app_errorhandler(413)

@@ -17,6 +17,7 @@ from jiebang.errors import ServiceError
 from web.errors import translate
 from web.ext import db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
+from web.uploads import into_blobs
 from web.views import may_view_submission, submission_json
 
 bp = Blueprint("submissions", __name__)
@@ -97,6 +98,7 @@ def join_team(slug: str):
 
 
 @bp.post("/challenges/<slug>/submissions")
+@into_blobs
 @login_required
 def submit(slug: str):
     form = SubmitForm()

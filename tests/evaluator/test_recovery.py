@@ -1,6 +1,8 @@
 """Leases, the reconciler and idempotent recording, with real Redis and a real database."""
 
 import datetime as dt
+import os
+import time
 
 from rq import Queue
 
@@ -82,3 +84,17 @@ def test_a_superseded_attempt_cannot_overwrite(world, session, settings, redis_c
     assert _record(ctx, sub.id, second, Outcome(State.scored, public_score=0.9)) is True
     session.expire_all()
     assert session.get(Submission, sub.id).public_score == 0.9
+
+
+def test_uploads_abandoned_by_a_dead_server_are_swept(session, settings, redis_conn, blobs):
+    abandoned, live = blobs.receive(), blobs.receive()
+    abandoned.write(b"the server died half-way")
+    live.write(b"still arriving")
+    stale = time.time() - 7 * 3600
+    os.utime(abandoned.name, (stale, stale))
+    gone = abandoned.name
+    report = reconcile(open_context(settings).sessions, redis_conn, settings)
+    assert report.removed_upload_files == 1 and report.total == 0
+    assert not os.path.exists(gone) and os.path.exists(live.name)
+    live.close()
+    abandoned.close()

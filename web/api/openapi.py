@@ -36,7 +36,9 @@ class Doc:
     scope: str | None = None
     body: type[BaseModel] | None = None
     multipart: dict[str, dict] | None = None
+    raw_body: bool = False  # the body may also be the file itself (application/octet-stream)
     query: dict[str, dict] = field(default_factory=dict)
+    details: str = ""
 
 
 def doc(summary: str, response: type[BaseModel], *, tag: str, **options) -> callable:
@@ -97,21 +99,26 @@ def _operation(spec: APISpec, rule: Rule, method: str, meta: Doc) -> dict:
             "default": _json(spec, Error, "An error; `code` says which, `message` what to do"),
         },
     }
+    notes = [meta.details] if meta.details else []
     if meta.scope:
         operation["security"] = [{"bearer": []}]
-        operation["description"] = f"Needs a token with scope `{meta.scope}` or wider."
+        notes.append(f"Needs a token with scope `{meta.scope}` or wider.")
+    if notes:
+        operation["description"] = " ".join(notes)
     if meta.body is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(spec, meta.body)}},
         }
+    content = {}
     if meta.multipart is not None:
         required = [name for name, schema in meta.multipart.items() if schema.pop("required", 0)]
         form = {"type": "object", "properties": meta.multipart, "required": required}
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"multipart/form-data": {"schema": form}},
-        }
+        content["multipart/form-data"] = {"schema": form}
+    if meta.raw_body:
+        content["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
+    if content:
+        operation["requestBody"] = {"required": True, "content": content}
     return operation
 
 

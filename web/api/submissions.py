@@ -17,12 +17,15 @@ from web.api.base import bp, paged, token_required
 from web.api.openapi import PAGING, doc
 from web.errors import api_error
 from web.ext import client_key, db, limiter, services, submit_limit
+from web.uploads import into_blobs, is_raw_upload
 from web.views import may_view_submission, submission_json
 
+KIND = {"type": "string", "enum": ["image", "bundle"], "default": "image"}
+NOTE = {"type": "string", "maxLength": 200}
 UPLOAD = {
     "file": {"type": "string", "format": "binary", "required": True},
-    "kind": {"type": "string", "enum": ["image", "bundle"], "default": "image"},
-    "note": {"type": "string", "maxLength": 200},
+    "kind": KIND,
+    "note": NOTE,
 }
 
 
@@ -33,6 +36,7 @@ def _user_key() -> str:
 
 
 @bp.post("/challenges/<slug>/submissions")
+@into_blobs
 @doc(
     "Submit an image archive (docker save) or a code bundle (zip)",
     s.SubmissionCreated,
@@ -40,25 +44,47 @@ def _user_key() -> str:
     status=201,
     scope="submit",
     multipart=UPLOAD,
+    raw_body=True,
+    query={"kind": KIND, "note": NOTE},
+    details=(
+        "Send the file as the request body with `Content-Type: application/octet-stream` and "
+        "`kind` and `note` in the query string (the fastest way: permission, quota and size "
+        "are checked before the body is read), or as multipart form field `file` with `kind` "
+        "and `note` as form fields."
+    ),
 )
 @token_required("submit")
 @limiter.limit(submit_limit, key_func=_user_key)
 def create_submission(slug: str):
     session = db()
-    upload = request.files.get("file")
-    if upload is None:
-        return api_error("invalid", _("Send the file as multipart form field 'file'."), 400, "file")
+    if is_raw_upload(request):
+        # Permission and quota are checked before a byte of the body is read.
+        upload, fields, size = request.stream, request.args, request.content_length
+    else:
+        file = request.files.get("file")
+        if file is None:
+            return api_error(
+                "invalid",
+                _(
+                    "Send the file as the request body (Content-Type: application/octet-stream) "
+                    "or as multipart form field 'file'."
+                ),
+                400,
+                "file",
+            )
+        upload, fields, size = file.stream, request.form, None
     svc = services()
     submission = submit_and_enqueue(
         session,
         redis=svc.redis,
         user=g.api_user,
         challenge=challenges.get_challenge(session, slug, public_only=True),
-        upload=upload.stream,
-        kind=request.form.get("kind", "image"),
+        upload=upload,
+        kind=fields.get("kind", "image"),
         blobs=svc.blobs,
         settings=svc.settings,
-        note=request.form.get("note", ""),
+        note=fields.get("note", ""),
+        declared_size=size,
     )
     return jsonify({"id": submission.id, "status": submission.status}), 201
 

@@ -1,0 +1,84 @@
+"""Uploads written once: straight from the request into the blob store.
+
+Werkzeug spools each uploaded file of a multipart form to a temporary file, and
+the blob store then copied, hashed and fsynced it again. On the views marked
+``@into_blobs`` the request's files are written into the store's own temporary
+files instead (``BlobStore.receive``), hashed as they arrive, and
+``put_stream`` keeps that file where it is. A raw request body (the client's
+``Content-Type: application/octet-stream`` upload) needs no parser at all: the
+view hands ``request.stream`` to the service, which copies it in once.
+
+Whatever is not kept is removed when the request ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import IO
+
+from flask import Request, current_app
+
+from jiebang.blobs import Incoming, disk_full
+from jiebang.errors import Unavailable
+from web.ext import services
+
+log = logging.getLogger(__name__)
+
+RAW_TYPES = frozenset({"application/octet-stream", "application/x-tar", "application/zip"})
+
+
+def into_blobs(view):
+    """Mark a view whose multipart files go straight into the blob store."""
+    view.into_blobs = True
+    return view
+
+
+def is_raw_upload(request: Request) -> bool:
+    """The body is the file itself (what `jiebang submit` sends), not a form."""
+    return request.mimetype in RAW_TYPES
+
+
+class UploadRequest(Request):
+    """The app's request class: files of ``@into_blobs`` views land in the blob store."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._incoming: list[Incoming] = []
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
+        if not getattr(view, "into_blobs", False):
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        # No cap here: max_content_length bounds the body; the service applies the
+        # cap for the kind of upload when it keeps the blob.
+        incoming = services().blobs.receive()
+        self._incoming.append(incoming)
+        return incoming
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            log.error("blob store is full: %s", exc)
+            raise Unavailable(
+                "file",
+                "The platform is out of storage space; nothing was kept. Try again later.",
+            ) from None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            # Also the files of a form that failed half-way, which never reached .files.
+            for incoming in self._incoming:
+                incoming.close()
