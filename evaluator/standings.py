@@ -69,8 +69,27 @@ def _upsert(session: Session, sub: Submission, higher: bool) -> None:
     session.execute(stmt.on_conflict_do_update(index_elements=["team_id"], set_=values))
 
 
+COLUMNS = (
+    "team_id",
+    "challenge_id",
+    "submission_id",
+    "score",
+    "created_at",
+    "runtime_s",
+    "peak_memory_mb",
+    "entries",
+)
+
+
 def rebuild(session: Session, challenge: Challenge) -> None:
     """Recompute the challenge's rows from its submissions (one statement)."""
+    session.execute(delete(TeamBest).where(TeamBest.challenge_id == challenge.id))
+    session.execute(insert(TeamBest).from_select(COLUMNS, bests_from_submissions(challenge)))
+    touch_board(session, challenge.id)
+
+
+def bests_from_submissions(challenge: Challenge):
+    """Each team's best row, ranked from every submission: what ``team_bests`` holds."""
     higher = get_metric(challenge.metric).higher_is_better
     score = Submission.public_score
     ranked = (
@@ -102,20 +121,4 @@ def rebuild(session: Session, challenge: Challenge) -> None:
         )
         .subquery()
     )
-    columns = [
-        "team_id",
-        "challenge_id",
-        "submission_id",
-        "score",
-        "created_at",
-        "runtime_s",
-        "peak_memory_mb",
-        "entries",
-    ]
-    session.execute(delete(TeamBest).where(TeamBest.challenge_id == challenge.id))
-    session.execute(
-        insert(TeamBest).from_select(
-            columns, select(*(ranked.c[name] for name in columns)).where(ranked.c.rn == 1)
-        )
-    )
-    touch_board(session, challenge.id)
+    return select(*(ranked.c[name] for name in COLUMNS)).where(ranked.c.rn == 1)
