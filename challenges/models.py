@@ -78,9 +78,6 @@ class Challenge(Base):
     public_fraction: Mapped[float] = mapped_column(Float, default=0.3)
     split_secret: Mapped[str] = mapped_column(String(64))
     dataset_hash: Mapped[str] = mapped_column(String(64), default="")
-    # Raised in the same transaction as anything that changes a board (a score, a
-    # selection, the rules): cached boards are keyed by it (leaderboards.cache).
-    board_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     show_logs: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=Status.draft.value, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,7 +24,10 @@ class I18n(Strict):
 
 
 class Target(Strict):
-    """One indicator: a metric threshold, a run-time bound or a memory bound."""
+    """One indicator: a metric threshold, a run-time bound or a memory bound (finite
+    numbers: a NaN or infinite bound would be a target nobody can read)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     metric: str | None = None
     at_least: float | None = None

@@ -221,7 +221,6 @@ def update_draft(
     spec = {**spec, "slug": challenge.slug, "sponsor": challenge.sponsor.slug}
     with _staged(spec, description_md, files, blobs=blobs, keep=challenge) as bundle:
         _fill(challenge, bundle, blobs)
-    challenge.board_version += 1  # the metric or the targets may have changed
     session.flush()
     audit.record(
         session,

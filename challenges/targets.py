@@ -54,30 +54,34 @@ def targets_test(
 ) -> Callable[[float | None, float | None, float | None], bool]:
     """``meets_all(check_targets(...))`` as one fast test of (score, runtime, memory), for
     ranking many results of a challenge whose one score is ``metric``. The targets are a
-    conjunction of bounds, so they fold into at most one bound of each kind."""
+    conjunction of bounds, so they fold into at most one bound of each kind. Comparisons
+    are written as ``not (x <= bound)`` so that a NaN, as in ``check_targets``, never
+    meets anything."""
+    never = lambda score, runtime_s, peak_memory_mb: False  # noqa: E731
     low = high = runtime_max = memory_max = None
     for target in targets:
         if "metric" in target:
-            if target["metric"] != metric:
-                return lambda score, runtime_s, peak_memory_mb: False  # never measured
+            bound = target.get("at_least", target.get("at_most"))
+            if target["metric"] != metric or _missing(bound):
+                return never  # not measured, or a bound nothing satisfies
             if "at_least" in target:
-                low = target["at_least"] if low is None else max(low, target["at_least"])
+                low = bound if low is None else max(low, bound)
             else:
-                high = target["at_most"] if high is None else min(high, target["at_most"])
+                high = bound if high is None else min(high, bound)
+        elif _missing(bound := target.get("max_runtime_s", target.get("max_memory_mb"))):
+            return never
         elif "max_runtime_s" in target:
-            bound = target["max_runtime_s"]
             runtime_max = bound if runtime_max is None else min(runtime_max, bound)
         else:
-            bound = target["max_memory_mb"]
             memory_max = bound if memory_max is None else min(memory_max, bound)
     scored = low is not None or high is not None
 
     def test(score: float | None, runtime_s: float | None, peak_memory_mb: float | None) -> bool:
         if scored and _missing(score):
             return False
-        if (low is not None and score < low) or (high is not None and score > high):
+        if (low is not None and not score >= low) or (high is not None and not score <= high):
             return False
-        if runtime_max is not None and (runtime_s is None or runtime_s > runtime_max):
+        if runtime_max is not None and (runtime_s is None or not runtime_s <= runtime_max):
             return False
         return memory_max is None or (peak_memory_mb is not None and peak_memory_mb <= memory_max)
 

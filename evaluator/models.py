@@ -89,6 +89,21 @@ class Submission(Base):
         return self.rerun_of_id is not None
 
 
+class BoardVersion(Base):
+    """Raised in the transaction of anything that changes a challenge's boards (a score,
+    a selection); cached board pages are keyed by it (``leaderboards.cache``).
+
+    A row of its own, not a column of ``challenges``: scoring locks it, and a lock on
+    the challenge row would take part in the lock order of closing, freezing and
+    verdicts (which write the audit log first), where it could deadlock.
+    """
+
+    __tablename__ = "board_versions"
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 class TeamBest(Base):
     """Each team's best public result, kept as submissions are scored (``standings``).
 

@@ -1,7 +1,7 @@
 """Each team's best public result, kept up to date as submissions are scored.
 
 ``note_scored`` runs in the transaction that records a score: one upsert into
-``team_bests`` and one increment of the challenge's ``board_version``. A team's
+``team_bests`` and one increment of the challenge's ``board_versions`` row. A team's
 best is its best public score in the metric's direction; between equal scores the
 earlier submission (then the lower id) wins, so the order in which workers finish
 never changes a board. ``rebuild`` computes the same rows from the submissions
@@ -10,22 +10,41 @@ alone (the migration's backfill, and the reference the tests compare against).
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from challenges.metrics import get_metric
 from challenges.models import Challenge
-from evaluator.models import State, Submission, TeamBest
+from evaluator.models import BoardVersion, State, Submission, TeamBest
 
 
 def touch_board(session: Session, challenge_id: int) -> None:
-    """Say that a board of this challenge changed (cached copies become stale)."""
-    session.execute(
-        update(Challenge)
-        .where(Challenge.id == challenge_id)
-        .values(board_version=Challenge.board_version + 1)
+    """Say that a board of this challenge changed (cached copies become stale).
+
+    Call it before ``audit.record`` in a transaction: every writer then takes this
+    row's lock before the audit log's head, and none can deadlock another.
+    """
+    _upsert(
+        session,
+        BoardVersion,
+        {"challenge_id": challenge_id, "version": 1},
+        key="challenge_id",
+        update=lambda new: {"version": BoardVersion.version + 1},
     )
+
+
+def board_version(session: Session, challenge_id: int) -> int:
+    query = select(BoardVersion.version).where(BoardVersion.challenge_id == challenge_id)
+    return session.scalar(query) or 0
+
+
+def _upsert(session: Session, model, row: dict, *, key: str, update) -> None:
+    """``INSERT row ... ON CONFLICT (key) DO UPDATE SET update(excluded)``, on PostgreSQL
+    and SQLite alike."""
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(**row)
+    session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=update(stmt.excluded)))
 
 
 def note_scored(session: Session, sub: Submission) -> None:
@@ -34,13 +53,11 @@ def note_scored(session: Session, sub: Submission) -> None:
         return
     if sub.public_score is not None:
         higher = get_metric(sub.challenge.metric).higher_is_better
-        _upsert(session, sub, higher)
+        _keep_best(session, sub, higher)
     touch_board(session, sub.challenge_id)
 
 
-def _upsert(session: Session, sub: Submission, higher: bool) -> None:
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _keep_best(session: Session, sub: Submission, higher: bool) -> None:
     row = {
         "team_id": sub.team_id,
         "challenge_id": sub.challenge_id,
@@ -51,22 +68,24 @@ def _upsert(session: Session, sub: Submission, higher: bool) -> None:
         "peak_memory_mb": sub.peak_memory_mb,
         "entries": 1,
     }
-    stmt = make(TeamBest).values(**row)
-    new, old = stmt.excluded, TeamBest
-    better = or_(
-        new.score > old.score if higher else new.score < old.score,
-        and_(
-            new.score == old.score,
-            or_(
-                new.created_at < old.created_at,
-                and_(new.created_at == old.created_at, new.submission_id < old.submission_id),
+
+    def values(new):
+        old = TeamBest
+        better = or_(
+            new.score > old.score if higher else new.score < old.score,
+            and_(
+                new.score == old.score,
+                or_(
+                    new.created_at < old.created_at,
+                    and_(new.created_at == old.created_at, new.submission_id < old.submission_id),
+                ),
             ),
-        ),
-    )
-    kept = ("submission_id", "score", "created_at", "runtime_s", "peak_memory_mb")
-    values = {name: case((better, getattr(new, name)), else_=getattr(old, name)) for name in kept}
-    values["entries"] = old.entries + 1
-    session.execute(stmt.on_conflict_do_update(index_elements=["team_id"], set_=values))
+        )
+        kept = ("submission_id", "score", "created_at", "runtime_s", "peak_memory_mb")
+        chosen = {n: case((better, getattr(new, n)), else_=getattr(old, n)) for n in kept}
+        return {**chosen, "entries": old.entries + 1}
+
+    _upsert(session, TeamBest, row, key="team_id", update=values)
 
 
 COLUMNS = (

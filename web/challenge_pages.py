@@ -99,6 +99,9 @@ def leaderboard(slug: str):
     private = None
     if may_see_private(db(), viewer, item):
         private = cached_board(item, private=True, page=page, per_page=BOARD_PAGE)
+    pages = max(public.pages, private.pages if private else 1)
+    if page > pages:
+        abort(404)
     return _page(
         "leaderboard.html",
         item,
@@ -106,7 +109,7 @@ def leaderboard(slug: str):
         board=public.entries,
         private_board=private.entries if private else None,
         page=page,
-        pages=max(public.pages, private.pages if private else 1),
+        pages=pages,
         award=award_of(db(), item),
     )
 

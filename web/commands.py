@@ -12,7 +12,7 @@ from web.client import push
 
 @click.group()
 def challenges() -> None:
-    """Challenges: load bundles, close."""
+    """Challenges: load bundles, close, assign judges, rebuild boards."""
 
 
 @challenges.command("load")
@@ -49,6 +49,30 @@ def challenges_close(rt: Runtime, slug: str) -> None:
     with rt.session() as session:
         status = close_now(session, service.get_challenge(session, slug))
         click.echo(f"closed {slug}: {status}")
+
+
+@challenges.command("rebuild-boards")
+@click.argument("slugs", nargs=-1)
+@pass_runtime
+def challenges_rebuild_boards(rt: Runtime, slugs: tuple[str, ...]) -> None:
+    """Recompute the teams' best public results from the submissions (all challenges, or
+    SLUGS). Workers keep them as they score; run this once after upgrading a platform
+    whose workers scored with older code while the database was migrated."""
+    from sqlalchemy import select
+
+    from challenges import service
+    from challenges.models import Challenge
+    from evaluator import standings
+
+    with rt.session() as session:
+        items = (
+            [service.get_challenge(session, slug) for slug in slugs]
+            if slugs
+            else list(session.scalars(select(Challenge).order_by(Challenge.id)))
+        )
+        for item in items:
+            standings.rebuild(session, item)
+            click.echo(f"rebuilt the boards of {item.slug}")
 
 
 @challenges.command("assign-judge")

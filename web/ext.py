@@ -9,6 +9,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy.orm import Session
 
 from jiebang.blobs import BlobStore
@@ -50,6 +52,13 @@ class Services:
         self.sessions = make_sessionmaker(self.engine)
         self.blobs = BlobStore(settings.blob_dir)
         self.redis = Redis.from_url(settings.redis_url)
+        # The board cache may only cost a moment: short timeouts, no retries.
+        self.cache = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=0.25,
+            socket_connect_timeout=0.25,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def init_app(self, app: Flask) -> None:
         app.extensions["jiebang"] = self
@@ -78,7 +87,7 @@ def cached_board(challenge, *, private: bool, page: int, per_page: int) -> Board
     found = services()
     return board_page(
         db(),
-        found.redis,
+        found.cache,
         challenge,
         namespace=found.settings.queue_name,
         private=private,

@@ -52,6 +52,7 @@ def test_a_zipped_bundle_reads_with_or_without_a_top_folder(bundle_dir, tmp_path
         ({"scenario": "space-mining"}, "scenario: 'space-mining' is not a sector"),
         ({"targets": [{"metric": "f1_macro"}]}, "targets.0: "),
         ({"targets": [{"max_runtime_s": -1}]}, "targets.0.max_runtime_s"),
+        ({"targets": [{"metric": "f1_macro", "at_least": float("nan")}]}, "targets.0.at_least"),
         ({"closes_at": "2026-10-01T00:00:00+08:00"}, "closes_at must be after opens_at"),
         ({"opens_at": "2026-11-01T00:00:00"}, "opens_at: give a time zone"),
         ({"timezone": "Mars/Olympus"}, "timezone: unknown time zone"),

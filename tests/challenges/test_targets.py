@@ -39,14 +39,15 @@ def test_no_targets_means_met():
     assert meets_all(_check(0.1, targets=[]))
 
 
+NUMBER = st.one_of(st.floats(0, 1), st.just(math.nan))
 BOUNDS = st.one_of(
-    st.builds(lambda v: {"metric": "f1_macro", "at_least": v}, st.floats(0, 1)),
-    st.builds(lambda v: {"metric": "f1_macro", "at_most": v}, st.floats(0, 1)),
-    st.builds(lambda v: {"metric": "rmse", "at_most": v}, st.floats(0, 1)),
-    st.builds(lambda v: {"max_runtime_s": v}, st.integers(1, 100)),
-    st.builds(lambda v: {"max_memory_mb": v}, st.integers(1, 1000)),
+    st.builds(lambda v: {"metric": "f1_macro", "at_least": v}, NUMBER),
+    st.builds(lambda v: {"metric": "f1_macro", "at_most": v}, NUMBER),
+    st.builds(lambda v: {"metric": "rmse", "at_most": v}, NUMBER),
+    st.builds(lambda v: {"max_runtime_s": v}, st.one_of(st.integers(1, 100), st.just(math.nan))),
+    st.builds(lambda v: {"max_memory_mb": v}, st.one_of(st.integers(1, 1000), st.just(math.nan))),
 )
-MEASURE = st.one_of(st.none(), st.floats(0, 1000, allow_nan=False))
+MEASURE = st.one_of(st.none(), st.just(math.nan), st.floats(0, 1000, allow_nan=False))
 
 
 @given(

@@ -87,5 +87,5 @@ def test_migrations_run_forward_on_a_database_with_data(empty_database_url):
         assert conn.execute(text("SELECT count(*) FROM organizations")).scalar() == 1
         best = conn.execute(text("SELECT team_id, submission_id, score, entries FROM team_bests"))
         assert [tuple(r) for r in best] == [(1, 2, 0.7, 3)]
-        assert conn.execute(text("SELECT board_version FROM challenges")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM board_versions")).scalar() == 0
     engine.dispose()

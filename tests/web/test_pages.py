@@ -221,3 +221,8 @@ def test_the_board_pages_a_hundred_teams_at_a_time(client, published, world, ses
     api = client.get("/api/v1/challenges/parity/leaderboard?page=3&per_page=50").get_json()
     assert api["total"] == 101 and [e["rank"] for e in api["entries"]] == [101]
     assert client.get("/challenges/parity/leaderboard?page=0").status_code == 404
+    assert client.get("/challenges/parity/leaderboard?page=3").status_code == 404
+    huge = "99999999999999999999"
+    assert client.get(f"/challenges/parity/leaderboard?page={huge}").status_code == 404
+    far = client.get(f"/api/v1/challenges/parity/leaderboard?page={huge}").get_json()
+    assert far["entries"] == [] and far["total"] == 101

@@ -59,10 +59,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_team_bests_challenge_id"), ["challenge_id"], unique=False
         )
-    with op.batch_alter_table("challenges", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("board_version", sa.Integer(), server_default="0", nullable=False)
-        )
+    op.create_table(
+        "board_versions",
+        sa.Column("challenge_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["challenge_id"], ["challenges.id"]),
+        sa.PrimaryKeyConstraint("challenge_id"),
+    )
 
     bind = op.get_bind()
     for challenge_id, metric in bind.execute(sa.text("SELECT id, metric FROM challenges")).all():
@@ -71,8 +74,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("challenges", schema=None) as batch_op:
-        batch_op.drop_column("board_version")
+    op.drop_table("board_versions")
     with op.batch_alter_table("team_bests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_team_bests_challenge_id"))
     op.drop_table("team_bests")
