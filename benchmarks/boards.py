@@ -234,7 +234,7 @@ def _free_port() -> int:
 
 
 def _flush(redis: Redis, namespace: str) -> None:
-    for key in redis.scan_iter(f"{namespace}:board:*"):
+    for key in redis.scan_iter(f"{namespace}:board*"):
         redis.delete(key)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 
 import markdown as md
 import nh3
 from flask import Flask
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from challenges.metrics import METRICS
@@ -54,8 +55,14 @@ def render_markdown(text: str) -> Markup:
 def local_time(value: dt.datetime | None, zone: str = "Asia/Shanghai") -> str:
     if value is None:
         return ""
-    local = value.astimezone(zoneinfo.ZoneInfo(zone))
-    return f"{format_datetime(local.replace(tzinfo=None), 'yyyy-MM-dd HH:mm')} ({zone})"
+    # A numeric pattern reads the same in every language: no locale lookup needed,
+    # which on a board of 100 rows was most of the page's time.
+    return f"{value.astimezone(_zone(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
 
 
 def score(value: float | None) -> str:
