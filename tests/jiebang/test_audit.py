@@ -23,3 +23,24 @@ def test_chain_verifies_and_detects_edits_and_removals(session):
     assert not result.ok and "removed" in result.problem
     session.rollback()
     assert audit.verify(session).ok
+
+
+def test_a_kept_head_detects_events_cut_from_the_end(session):
+    assert audit.head(session) == (0, audit.GENESIS)
+    for i in range(3):
+        audit.record(session, "thing.happened", n=i)
+    session.commit()
+    events, kept = audit.head(session)
+    assert events == 3 and audit.verify(session).head == kept
+    audit.record(session, "thing.happened", n=3)
+    session.commit()
+    assert audit.verify(session, head=kept).ok  # the log only grew
+
+    newest = session.scalars(select(audit.AuditEvent).order_by(audit.AuditEvent.id)).all()
+    session.execute(
+        text("DELETE FROM audit_events WHERE id >= :i"), {"i": newest[2].id}
+    )  # the last two events: the rest is still a valid chain
+    assert audit.verify(session).ok
+    result = audit.verify(session, head=kept)
+    assert not result.ok and "removed from the end" in result.problem
+    session.rollback()

@@ -155,3 +155,18 @@ def test_quota_and_membership(
         headers=token_for(loner),
     )
     assert no_team.status_code == 403
+
+
+def test_the_audit_head_is_for_staff(client, world, session, token_for):
+    participant = world.user("p@example.com")
+    admin = world.user("admin@example.com", "admin")
+    world.challenge()  # its creation is an audit event
+    session.commit()
+    url = "/api/v1/audit/head"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=token_for(participant, "read")).status_code == 403
+    body = client.get(url, headers=token_for(admin, "read")).get_json()
+    assert body["events"] >= 1 and len(body["head"]) == 64
+    from jiebang import audit
+
+    assert audit.verify(session, head=body["head"]).ok

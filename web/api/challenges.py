@@ -12,6 +12,7 @@ from challenges import lifecycle
 from challenges import service as challenges
 from challenges.bundle import BundleError, open_bundle
 from evaluator.queue import base_image
+from jiebang import audit
 from jiebang.accounts import get_user_by_email
 from jiebang.errors import Forbidden, Invalid
 from leaderboards.decision import award_of, hall_of_winners, may_see_private
@@ -178,6 +179,23 @@ def assign_judge(slug: str):
     lifecycle.assign_judge(session, _public(slug), judge=judge, actor=g.api_user)
     session.commit()
     return jsonify({"slug": slug, "judge": judge.email}), 201
+
+
+@bp.get("/audit/head")
+@doc(
+    "Staff: the audit log's length and newest hash. Keep it; a later `jiebang audit verify "
+    "--head HASH` shows whether any event was removed since",
+    s.AuditHead,
+    tag="admin",
+    scope="read",
+)
+@token_required("read")
+def audit_head():
+    # Sponsors, judges and admins: its changes would show anyone the platform's activity.
+    if g.api_user.role not in ("sponsor", "judge", "admin"):
+        return api_error("forbidden", _("Only sponsors, judges and administrators."), 403)
+    events, head = audit.head(db())
+    return jsonify({"events": events, "head": head})
 
 
 @bp.get("/base-images")

@@ -266,6 +266,11 @@ class BaseImages(Out):
     images: list[BaseImage]
 
 
+class AuditHead(Out):
+    events: int
+    head: str
+
+
 class ChallengeCreated(Out):
     slug: str
     status: str
