@@ -60,7 +60,7 @@ def run_evaluation(ctx: Context, submission_id: int) -> str:
 def _claim(ctx: Context, submission_id: int) -> int | None:
     """queued -> running, only if still queued; returns the attempt number."""
     with ctx.sessions.begin() as session:
-        claimed = session.execute(
+        return session.scalar(
             update(Submission)
             .where(Submission.id == submission_id, Submission.status == State.queued.value)
             .values(
@@ -71,10 +71,8 @@ def _claim(ctx: Context, submission_id: int) -> int | None:
                 message="",
                 lease_expires_at=lease_until(ctx.settings),
             )
+            .returning(Submission.attempts)
         )
-        if claimed.rowcount != 1:
-            return None
-        return session.get(Submission, submission_id).attempts
 
 
 def _set_status(ctx: Context, submission_id: int, attempt: int, status: State) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from typing import Any
 
 import docker
 import requests
-from docker.models.containers import Container
+from docker.models.containers import Container, _create_container_args
 
 from sandboxes import cgroups, hardening, monitor, scratch
 from sandboxes.reaper import reap
@@ -91,9 +94,13 @@ def run(
     """
     if not _IMAGE_ID.match(image_id):
         raise ValueError(f"run needs an image id (sha256:<64 hex>), not {image_id!r}")
-    image_config = client.api.inspect_image(image_id).get("Config") or {}
-    # Docker accepts a plain cgroup path as parent only with the cgroupfs driver.
-    use_cgroup = client.info().get("CgroupDriver") == "cgroupfs"
+    try:
+        image_config = _image_config(client, image_id)
+        # Docker accepts a plain cgroup path as parent only with the cgroupfs driver.
+        use_cgroup = _cgroup_driver(client) == "cgroupfs"
+    except docker.errors.DockerException:
+        _forget_engine(client)
+        raise
     workspace = scratch.create(scratch_dir, limits.output_mb)
     cgroup = workspace.root.name if use_cgroup else None
     container: Container | None = None
@@ -108,14 +115,66 @@ def run(
             labels=dict(labels or {}),
             cgroup_parent=cgroups.parent_path(cgroup) if cgroup else None,
         )
-        container = client.containers.create(**hardening.create_kwargs(spec, limits))
+        container = _create(client, hardening.create_kwargs(spec, limits))
         yield _execute(container, limits, workspace.output, cgroup)
+    except docker.errors.DockerException:
+        # The engine may have been restarted with other settings: ask it again next time.
+        _forget_engine(client)
+        raise
     finally:
         if container is not None:
             _remove(container)
         if cgroup is not None:
             cgroups.remove(cgroup)
         scratch.destroy(workspace)
+
+
+# What cannot change while the engine runs, asked once per client: ``info`` makes the
+# daemon gather its whole state (5-15 ms here) for the one field a run needs.
+_engines: weakref.WeakKeyDictionary[docker.DockerClient, str | None] = weakref.WeakKeyDictionary()
+# Image configs by image id. The id is the digest of the config, so it cannot change.
+_configs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_CONFIGS_KEPT = 64
+_lock = threading.Lock()
+
+
+def _cgroup_driver(client: docker.DockerClient) -> str | None:
+    with _lock:
+        if client in _engines:
+            return _engines[client]
+    driver = client.info().get("CgroupDriver")
+    with _lock:
+        _engines[client] = driver
+    return driver
+
+
+def _forget_engine(client: docker.DockerClient) -> None:
+    with _lock:
+        _engines.pop(client, None)
+
+
+def _image_config(client: docker.DockerClient, image_id: str) -> dict[str, Any]:
+    with _lock:
+        if image_id in _configs:
+            _configs.move_to_end(image_id)
+            return _configs[image_id]
+    # An image removed since is found out by ``create`` (ImageNotFound), as before.
+    config = client.api.inspect_image(image_id).get("Config") or {}
+    with _lock:
+        _configs[image_id] = config
+        while len(_configs) > _CONFIGS_KEPT:
+            _configs.popitem(last=False)
+    return config
+
+
+def _create(client: docker.DockerClient, kwargs: dict[str, Any]) -> Container:
+    """``client.containers.create`` without the inspect docker-py makes after it.
+
+    Nothing of that inspect is used: ``_execute`` inspects once the run has ended.
+    """
+    kwargs = {"command": None, **kwargs, "version": client.api._version}
+    created = client.api.create_container(**_create_container_args(kwargs))
+    return client.containers.prepare_model({"Id": created["Id"]})
 
 
 def _execute(
@@ -223,7 +282,12 @@ def _oom_killed(
 
 def _log(container: Container, limits: Limits) -> tuple[str, bool]:
     # One line more than the cap tells whether lines were cut.
-    raw = container.logs(stdout=True, stderr=True, tail=limits.log_lines + 1)
+    params = {"stdout": 1, "stderr": 1, "tail": limits.log_lines + 1}
+    api = container.client.api
+    # docker-py's logs() inspects the container first to learn whether it has a TTY; ours
+    # never has one (hardening allocates none), so the log comes multiplexed, as read here.
+    response = api._get(api._url("/containers/{0}/logs", container.id), params=params)
+    raw = api._get_result_tty(False, response, False)
     return monitor.log_excerpt(raw, max_bytes=limits.log_bytes, max_lines=limits.log_lines)
 
 
