@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 from redis import Redis
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from benchmarks.postgres import SERVER, drop_database, make_database
 
 
 def median_ms(fn, runs: int) -> float:
@@ -44,22 +44,6 @@ def median_ms(fn, runs: int) -> float:
         fn()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
-
-
-def make_database(server: str) -> tuple[str, str]:
-    name = f"jiebang_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name, name
-
-
-def drop_database(server: str, name: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _copy(conn, table: str, columns: list[str], rows) -> None:
@@ -253,15 +237,17 @@ def measure_in_process(settings, slug: str, runs: int) -> list[tuple[str, float]
     figures = []
     with sessions() as session:
         item = session.scalar(select(Challenge).where(Challenge.slug == slug))
-        assert board.public_board_size(session, item) > 0, "nothing to rank"
+        teams = board.public_board_size(session, item)
+        assert teams > 0, "nothing to rank"
+        middle = teams // 2 // 50 * 50  # the first row of the middle page of 50
         figures += [
             (
                 "query: public board, one page of 50",
                 median_ms(lambda: board.public_board(session, item, limit=50), runs),
             ),
             (
-                "query: public board, page 100 of 200",
-                median_ms(lambda: board.public_board(session, item, offset=4950, limit=50), runs),
+                f"query: public board, page {middle // 50 + 1} of {-(-teams // 50)}",
+                median_ms(lambda: board.public_board(session, item, offset=middle, limit=50), runs),
             ),
             (
                 "query: public board size",
@@ -299,7 +285,8 @@ def measure_in_process(settings, slug: str, runs: int) -> list[tuple[str, float]
     page = f"/challenges/{slug}/leaderboard"
     api = f"/api/v1/challenges/{slug}/leaderboard"
     get(page, cold=False)()  # first request: app and template warm-up
-    for name, url in [("page", page), ("page 50", page + "?page=50"), ("API", api)]:
+    middle = (teams + 99) // 100 // 2 + 1  # the middle page of 100 rows
+    for name, url in [("page", page), (f"page {middle}", f"{page}?page={middle}"), ("API", api)]:
         figures.append((f"{name}: cold cache", median_ms(get(url, cold=True), runs)))
         get(url, cold=False)()
         figures.append((f"{name}: cached", median_ms(get(url, cold=False), runs)))
@@ -307,7 +294,9 @@ def measure_in_process(settings, slug: str, runs: int) -> list[tuple[str, float]
     return figures
 
 
-def measure_wrk(settings, slug: str, seconds: int, workers: int) -> dict[str, float]:
+def measure_wrk(
+    settings, slug: str, seconds: int, workers: int, teams: int
+) -> dict[str, tuple[float, float]]:
     """Requests a second to the public board API under gunicorn, with wrk on loopback."""
     port = _free_port()
     env = {
@@ -346,7 +335,9 @@ def measure_wrk(settings, slug: str, seconds: int, workers: int) -> dict[str, fl
                 raise RuntimeError("gunicorn did not answer")
             time.sleep(0.3)
         results = {}
-        for label, target in [("API, first page", url), ("API, page 100", url + "?page=100")]:
+        middle = -(-teams // 50) // 2 + 1
+        pages = [("API, first page", url), (f"API, page {middle}", f"{url}?page={middle}")]
+        for label, target in pages:
             requests.get(target, timeout=5)  # cached from here on
             out = subprocess.run(
                 ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", target],
@@ -413,7 +404,7 @@ def main() -> None:
             f"{args.wrk_seconds} s, cached board"
         )
         for label, (rps, p50) in measure_wrk(
-            settings, slug, args.wrk_seconds, args.gunicorn_workers
+            settings, slug, args.wrk_seconds, args.gunicorn_workers, args.teams
         ).items():
             print(f"{label:42} {rps:8.0f} req/s   median latency {p50:.2f} ms")
     finally:

@@ -24,12 +24,13 @@ from pathlib import Path
 import yaml
 from redis import Redis
 from rq import Queue, Worker
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 import evaluator.models  # noqa: F401  (every table in Base.metadata)
 import leaderboards.models  # noqa: F401
 import sandboxes
 from benchmarks import pipeline_docker
+from benchmarks.postgres import SERVER, drop_database, make_database
 from challenges import service, teams
 from challenges.bundle import open_bundle
 from challenges.models import Challenge
@@ -282,20 +283,12 @@ def _database(kind: str, work: Path, nonce: str) -> tuple[str, str | None]:
     """(URL, PostgreSQL server URL to drop it from, or None for SQLite)."""
     if kind == "sqlite":
         return f"sqlite:///{work / 'bench.db'}", None
-    server = kind if "://" in kind else "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    name = f"jiebang_bench_{nonce}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name, server
+    server = kind if "://" in kind else SERVER
+    return make_database(server, f"jiebang_bench_{nonce}")[0], server
 
 
 def _drop_database(server: str, url: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(server, url.rsplit("/", 1)[1])
 
 
 def _bundle(root: Path, slug: str, rows: int, runtime: str) -> Path:
