@@ -52,6 +52,13 @@ def run_evaluation(ctx: Context, submission_id: int) -> str:
     except INFRASTRUCTURE_ERRORS as exc:
         log.exception("infrastructure failure on submission %s", submission_id)
         return _retry_or_fail(ctx, submission_id, attempt, exc)
+    except Exception as exc:
+        # Not the team's doing either (a sponsor's unreadable labels, a database blip, a
+        # bug): the same retry with back-off at once, instead of the row waiting for its
+        # lease to run out; a cause that stays fails it for good after the last attempt,
+        # as infrastructure, which costs the team nothing. The operator has the traceback.
+        log.exception("unexpected error on submission %s", submission_id)
+        return _retry_or_fail(ctx, submission_id, attempt, exc)
     if not _record(ctx, submission_id, attempt, outcome):
         return "superseded"
     return outcome.status

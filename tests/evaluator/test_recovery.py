@@ -98,3 +98,30 @@ def test_uploads_abandoned_by_a_dead_server_are_swept(session, settings, redis_c
     assert not os.path.exists(gone) and os.path.exists(live.name)
     live.close()
     abandoned.close()
+
+
+def test_an_unexpected_error_is_retried_at_once_then_failed(
+    world, session, settings, redis_conn, monkeypatch
+):
+    """A job that raises (here: as a sponsor's unreadable labels would) does not leave its
+    row running until the lease runs out: it is retried with back-off, then failed."""
+    from evaluator import jobs
+
+    def broken(ctx, submission_id, attempt):
+        raise ValueError("labels.csv: row 3 has 2 fields, expected 3")
+
+    monkeypatch.setattr(jobs, "_evaluate", broken)
+    sub = _queued(world, session)
+    ctx = open_context(settings)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        outcome = jobs.run_evaluation(ctx, sub.id)
+        session.expire_all()
+        row = session.get(Submission, sub.id)
+        assert row.attempts == attempt and row.lease_expires_at is None
+        if attempt < MAX_ATTEMPTS:
+            assert outcome == "retrying" and row.status == State.queued
+            delayed = Queue(settings.queue_name, connection=redis_conn).scheduled_job_registry
+            assert queue.job_id(settings.queue_name, sub.id, attempt + 1) in delayed.get_job_ids()
+        else:
+            assert outcome == State.failed and row.failure == Failure.infrastructure
+    assert "labels.csv" not in row.message  # the operator's log has it, the team does not
