@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 import socket
+import sys
 
 from rq import Queue, SimpleWorker
 
@@ -14,6 +17,8 @@ from evaluator.context import Context
 from evaluator.recovery import reconcile
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 
 
 def worker_name() -> str:
@@ -40,8 +45,20 @@ def _publish_base_image(ctx: Context) -> None:
     )
 
 
+def _die_with_parent() -> None:
+    """In a child forked by the worker (RQ's scheduler): end when the worker ends, even
+    by SIGKILL, instead of living on as an orphan that holds the scheduler's lock."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        log.warning("cannot tie a child process to the worker's life")
+    elif os.getppid() == 1:  # the worker died before the call
+        os._exit(0)
+
+
 def run_worker(ctx: Context, *, burst: bool = False) -> None:
     """Work the queue in this process (no fork per job: the connections stay warm)."""
+    if sys.platform == "linux":
+        os.register_at_fork(after_in_child=_die_with_parent)
     ctx.settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     # Containers and scratch left by a killed worker on this host; live workers' runs stay.
     try:

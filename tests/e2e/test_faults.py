@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -131,6 +132,18 @@ def _until(session, sub_id, condition, timeout=60) -> Submission:
         time.sleep(0.2)
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
 def _no_leftovers(settings, ids):
     import sandboxes
 
@@ -163,10 +176,16 @@ def test_a_worker_killed_mid_run_loses_nothing(session, settings, redis_conn, co
     victim = workers.start(**lease)
     _until(session, sub_id, lambda row: row.status == State.running)
     time.sleep(1)
+    forked = _children(victim.pid)  # RQ's scheduler
+    assert forked, "the worker should have forked its scheduler"
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     session.expire_all()
     assert session.get(Submission, sub_id).status == State.running  # owned by a dead worker
+    deadline = time.monotonic() + 10  # no orphan lives on, holding the scheduler's lock
+    while any(Path(f"/proc/{pid}").exists() for pid in forked) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in forked if Path(f"/proc/{pid}").exists()]
     time.sleep(4)  # let the lease run out
     workers.start(**lease)  # reaps the container, reconciles the row, runs it again
     (row,) = _final(session, [sub_id])
