@@ -28,7 +28,8 @@ import logging
 import time
 import uuid
 import weakref
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 
 from redis import Redis, RedisError
 from sqlalchemy.orm import Session
@@ -55,6 +56,7 @@ class BoardPage:
     total: int
     page: int
     per_page: int
+    key: str = ""  # what identifies this page's contents in the cache ("" if uncached)
 
     @property
     def pages(self) -> int:
@@ -78,9 +80,23 @@ def board_page(
     version = board_version(session, challenge.id)
     key = f"{namespace}:board{FORMAT}:{challenge.id}-{born}:v{version}"
     if private:
-        return _private_page(session, redis, challenge, f"{key}:private", page, per_page)
+        found = _private_page(session, redis, challenge, f"{key}:private", page, per_page)
+        return replace(found, key=f"{key}:private:{per_page}:{page}")
     key = f"{key}:public:{per_page}:{page}"
-    return _public_page(session, redis, challenge, key, page, per_page)
+    return replace(_public_page(session, redis, challenge, key, page, per_page), key=key)
+
+
+def kept_text(redis: Redis, page: BoardPage, variant: str, make: Callable[[], str]) -> str:
+    """Text made from a board page (its HTML table in one language, say), kept in the
+    cache as long as the page itself: ``make()`` runs only when it is not there."""
+    key = f"{page.key}:{variant}"
+    cached = _cache(redis, redis.get, key) if page.key else None
+    if cached is not None:
+        return cached.decode()
+    text = make()
+    if page.key:
+        _cache(redis, redis.set, key, text, ex=TTL_S)
+    return text
 
 
 def _public_page(session, redis, challenge, key, page, per_page) -> BoardPage:

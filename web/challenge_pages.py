@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, send_file
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from challenges import service as challenges
@@ -15,6 +17,7 @@ from evaluator.models import Submission
 from jiebang.db import utcnow
 from jiebang.errors import NotFound
 from leaderboards.board import public_board
+from leaderboards.cache import kept_text
 from leaderboards.decision import award_of, may_see_private
 from web import stats
 from web.ext import cached_board, db, services
@@ -102,16 +105,31 @@ def leaderboard(slug: str):
     pages = max(public.pages, private.pages if private else 1)
     if page > pages:
         abort(404)
-    return _page(
+    team = team_of(db(), user=current_user, challenge=item) if viewer else None
+    return render_template(
         "leaderboard.html",
-        item,
-        "leaderboard",
-        board=public.entries,
-        private_board=private.entries if private else None,
+        challenge=item,
+        tab="leaderboard",
+        team=team,
+        board_html=_board_html(item, public, team, private=False),
+        private_html=_board_html(item, private, team, private=True) if private else None,
         page=page,
         pages=pages,
         award=award_of(db(), item),
     )
+
+
+def _board_html(item: Challenge, page, team, *, private: bool) -> Markup:
+    """A board's table. Without a team of the viewer's to highlight, it reads the same
+    for everyone in this language: it is then kept beside the cached board page."""
+
+    def make() -> str:
+        context = {"challenge": item, "board": page.entries, "private": private, "team": team}
+        return render_template("_board.html", **context)
+
+    if team is not None:
+        return Markup(make())
+    return Markup(kept_text(services().cache, page, f"html-{get_locale()}", make))
 
 
 @bp.get("/team")

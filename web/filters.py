@@ -9,8 +9,8 @@ import zoneinfo
 import markdown as md
 import nh3
 from flask import Flask
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from markupsafe import Markup
 
 from challenges.metrics import METRICS
@@ -113,6 +113,12 @@ def target_text(target: dict) -> str:
 
 def js_words() -> dict:
     """Words the page's script shows (live statuses, the countdown, upload errors)."""
+    return _js_words(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=16)
+def _js_words(locale: str) -> dict:
+    """The words in ``locale``, the request's (the catalogs do not change while running)."""
     words = {key: str(word) for key, word in WORDS.items()}
     words.update(
         day=_("day"),

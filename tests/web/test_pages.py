@@ -226,3 +226,26 @@ def test_the_board_pages_a_hundred_teams_at_a_time(client, published, world, ses
     assert client.get(f"/challenges/parity/leaderboard?page={huge}").status_code == 404
     far = client.get(f"/api/v1/challenges/parity/leaderboard?page={huge}").get_json()
     assert far["entries"] == [] and far["total"] == 101
+
+
+def test_the_board_table_is_kept_per_language_and_mine_is_marked(
+    client, published, world, session, redis_conn, settings
+):
+    member = world.user("m@example.com")
+    mine = world.team(published, member, name="Team Mine")
+    world.scored(mine, public=0.5, private=0.5)
+    other = world.team(published, world.user("o@example.com"), name="Team Other")
+    world.scored(other, public=0.7, private=0.5)
+    session.commit()
+    url = "/challenges/parity/leaderboard"
+    first = client.get(url).get_data(as_text=True)
+    kept = list(redis_conn.scan_iter(f"{settings.queue_name}:board*:html-*"))
+    assert len(kept) == 1 and b"html-en" in kept[0]
+    assert client.get(url).get_data(as_text=True) == first  # from the kept table
+    zh = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "名次" in zh and ">Rank<" not in zh
+    assert 'class="mine"' not in first
+    _login(client, "m@example.com")
+    page = client.get(url).get_data(as_text=True)
+    assert page.count('class="mine"') == 1
+    assert re.search(r'class="mine">\s*<td class="num">2</td><td>Team Mine<', page)
