@@ -129,7 +129,9 @@ def _board_html(item: Challenge, page, team, *, private: bool) -> Markup:
 
     if team is not None:
         return Markup(make())
-    return Markup(kept_text(services().cache, page, f"html-{get_locale()}", make))
+    # What else the table shows: the metric's name, dates in the challenge's time zone.
+    variant = f"html-{get_locale()}-{item.metric}-{item.timezone}"
+    return Markup(kept_text(services().cache, page, variant, make))
 
 
 @bp.get("/team")
