@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -38,7 +40,33 @@ class Bundle:
     classes: list[str] | None
 
     def file(self, name: str) -> Path:
-        return self.root / name
+        return member_path(self.root, name)
+
+
+def member_path(root: Path, name: str) -> Path:
+    """The regular file ``name`` inside the bundle folder ``root``.
+
+    A name from challenge.yaml never reaches the filesystem unchecked: it must be
+    relative, free of ``..``, reach no link on the way (checked per component with
+    lstat, so a link cannot be followed out), and resolve inside ``root``. Raises
+    ``FileNotFoundError`` with a message that names the file, whatever the reason.
+    """
+    parts = Path(name).parts
+    if not name or Path(name).is_absolute() or "\\" in name or ".." in parts:
+        raise FileNotFoundError(f"{name!r} is not a file name inside the bundle folder")
+    base = root.resolve()
+    here = base
+    for part in parts:
+        here = here / part
+        try:
+            info = os.lstat(here)
+        except OSError:
+            raise FileNotFoundError(f"file {name!r} not found in the bundle folder") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise FileNotFoundError(f"{name!r} is a link; put the file itself in the bundle")
+    if not stat.S_ISREG(info.st_mode) or not here.resolve().is_relative_to(base):
+        raise FileNotFoundError(f"file {name!r} not found in the bundle folder")
+    return here
 
 
 def _format_errors(error: ValidationError) -> list[str]:
@@ -59,7 +87,7 @@ def open_bundle(path: Path) -> Iterator[Bundle]:
     """Parse and check a bundle; a zip is extracted to a temporary folder for the duration."""
     path = Path(path)
     if path.is_dir():
-        yield _read(path)
+        yield _read(path.resolve())
         return
     if not zipfile.is_zipfile(path):
         raise BundleError([f"{path.name}: not a folder or a zip file"])
@@ -68,7 +96,8 @@ def open_bundle(path: Path) -> Iterator[Bundle]:
         _extract(path, tmp)
         entries = [p for p in tmp.iterdir()]
         # Accept a zip whose files sit in one top folder, as zipping a folder makes.
-        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else tmp
+        top = entries[0] if len(entries) == 1 else None
+        root = top if top is not None and top.is_dir() and not top.is_symlink() else tmp
         yield _read(root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -90,9 +119,10 @@ def _extract(path: Path, dest: Path) -> None:
 
 
 def _read(root: Path) -> Bundle:
-    spec_path = root / "challenge.yaml"
-    if not spec_path.is_file():
-        raise BundleError(["challenge.yaml: not found at the top of the bundle"])
+    try:
+        spec_path = member_path(root, "challenge.yaml")
+    except FileNotFoundError:
+        raise BundleError(["challenge.yaml: not found at the top of the bundle"]) from None
     try:
         raw = yaml.safe_load(spec_path.read_text("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -109,7 +139,10 @@ def _read(root: Path) -> Bundle:
     classes, data_problems = _check_data(spec, root)
     if data_problems:
         raise BundleError(data_problems)
-    description = (root / spec.description).read_text("utf-8")
+    try:
+        description = member_path(root, spec.description).read_text("utf-8")
+    except UnicodeDecodeError:
+        raise BundleError(["description: the file is not UTF-8 text"]) from None
     return Bundle(spec=spec, root=root, description_md=description, classes=classes)
 
 
@@ -134,12 +167,21 @@ def _check_references(spec: ChallengeSpec, root: Path) -> list[str]:
     named += [(f"data.train.{i}", n) for i, n in enumerate(spec.data.train)]
     named += [(f"data.extra_inputs.{i}", n) for i, n in enumerate(spec.data.extra_inputs)]
     for key, name in named:
-        if not (root / name).is_file() or (root / name).is_symlink():
-            problems.append(f"{key}: file {name!r} not found in the bundle folder")
+        try:
+            member_path(root, name)
+        except FileNotFoundError as exc:
+            problems.append(f"{key}: {exc}")
     return problems
 
 
 def _read_ids_and_column(path: Path, column: str | None) -> tuple[list[str], list[str]]:
+    try:
+        return _read_csv_ids(path, column)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BundleError([f"{path.name}: not a UTF-8 CSV file ({exc})"]) from None
+
+
+def _read_csv_ids(path: Path, column: str | None) -> tuple[list[str], list[str]]:
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = next(reader, [])
@@ -161,8 +203,8 @@ def _read_ids_and_column(path: Path, column: str | None) -> tuple[list[str], lis
 
 def _check_data(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, list[str]]:
     """The test inputs and labels must cover the same unique ids."""
-    inputs, _ = _read_ids_and_column(root / spec.data.test_inputs, None)
-    labels, values = _read_ids_and_column(root / spec.data.test_labels, "label")
+    inputs, _ = _read_ids_and_column(member_path(root, spec.data.test_inputs), None)
+    labels, values = _read_ids_and_column(member_path(root, spec.data.test_labels), "label")
     problems = []
     if not inputs:
         problems.append("data.test_inputs: the file has no rows")

@@ -11,7 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
-SAFE_NAME = re.compile(r"^[A-Za-z0-9._-][A-Za-z0-9._ -]*$")
+# A plain file name inside the bundle folder: no separator, no "..", no newline
+# (``\Z``, not ``$``, which would let a trailing newline through).
+SAFE_NAME = re.compile(r"\A[A-Za-z0-9._-][A-Za-z0-9._ -]*\Z")
 
 
 class Strict(BaseModel):
@@ -91,12 +93,16 @@ class Data(Strict):
 
 
 def _check_name(name: str) -> str:
-    if not SAFE_NAME.match(name) or name in {".", ".."}:
+    if not is_safe_name(name):
         raise ValueError(
             f"{name!r} is not a plain file name in the bundle folder "
             "(letters, digits, '.', '_', '-', no folders)"
         )
     return name
+
+
+def is_safe_name(name: str) -> bool:
+    return bool(SAFE_NAME.match(name)) and name not in {".", ".."}
 
 
 class ChallengeSpec(Strict):
@@ -116,6 +122,11 @@ class ChallengeSpec(Strict):
     resources: Resources = Field(default_factory=Resources)
     data: Data
     show_logs: bool = False
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, name: str) -> str:
+        return _check_name(name)
 
     @field_validator("opens_at", "closes_at")
     @classmethod

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, lazyload
 from challenges.bundle import Bundle, BundleError, open_bundle
 from challenges.lifecycle import may_manage
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
-from challenges.schema import SAFE_NAME
+from challenges.schema import is_safe_name
 from challenges.split import new_secret
 from jiebang import audit
 from jiebang.accounts import Role, User, get_org
@@ -249,7 +249,7 @@ def _staged(
     with tempfile.TemporaryDirectory(prefix="jiebang-form-") as tmp:
         root = Path(tmp)
         for name, stream in files.items():
-            if not SAFE_NAME.match(name) or name in RESERVED_NAMES or name in {".", ".."}:
+            if not is_safe_name(name) or name in RESERVED_NAMES:
                 raise BundleError([f"data: {name!r} is not a usable file name; rename the file"])
             with open(root / name, "wb") as out:
                 shutil.copyfileobj(stream, out)

@@ -104,3 +104,61 @@ def test_not_a_bundle(tmp_path):
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01")
     assert "not a folder or a zip" in _problems(junk)[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/proc/self/environ",
+        "../labels.csv",
+        "sub/../../etc/passwd",
+        ".",
+        "C:\\Windows\\win.ini",
+    ],
+)
+def test_a_description_outside_the_bundle_is_refused(bundle_dir, name):
+    # The attack: ``description: /proc/self/environ`` was joined to the bundle
+    # folder, and the draft's preview showed the web host's secret key.
+    problems = _problems(_edit(bundle_dir, description=name))
+    assert any(p.startswith("description:") for p in problems), problems
+
+
+@pytest.mark.parametrize("key", ["description", "test_inputs", "train"])
+def test_a_link_in_the_bundle_is_never_followed(bundle_dir, tmp_path, key):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("id,label\nSECRET,1\n")
+    (bundle_dir / "link.csv").symlink_to(secret)
+    if key == "description":
+        changes = {"description": "link.csv"}
+    else:
+        spec = yaml.safe_load((bundle_dir / "challenge.yaml").read_text())
+        spec["data"][key] = ["link.csv"] if key == "train" else "link.csv"
+        changes = {"data": spec["data"]}
+    problems = _problems(_edit(bundle_dir, **changes))
+    assert any("link.csv" in p and "link" in p for p in problems), problems
+
+
+def test_a_linked_folder_inside_the_bundle_is_not_a_way_out(bundle_dir, tmp_path):
+    from challenges.bundle import member_path
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.csv").write_text("id\n1\n")
+    (bundle_dir / "data").symlink_to(outside)
+    with pytest.raises(FileNotFoundError, match="link"):
+        member_path(bundle_dir, "data/x.csv")
+    assert member_path(bundle_dir, "test.csv") == bundle_dir.resolve() / "test.csv"
+
+
+def test_a_zip_whose_top_entry_is_a_link_is_read_from_its_own_folder(bundle_dir, tmp_path):
+    archive = tmp_path / "only-link.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        info = zipfile.ZipInfo("top")
+        info.external_attr = 0o120777 << 16
+        z.writestr(info, "/etc")
+    assert any("unsafe path" in p for p in _problems(archive))
+
+
+def test_a_label_file_that_is_not_utf8_is_named(bundle_dir):
+    (bundle_dir / "labels.csv").write_bytes(b"id,label\n\xff\xfe,1\n")
+    assert any(p.startswith("labels.csv: not a UTF-8 CSV") for p in _problems(bundle_dir))

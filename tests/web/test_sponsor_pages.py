@@ -162,3 +162,27 @@ def test_dashboard_counts_and_charts(client, world, session, sponsor):
     assert "<strong>3</strong> submissions" in page
     assert page.count('<rect class="bar"') >= 2 and page.count('<rect class="bar alt"') == 10
     assert "11-20" in page and "11-21" in page  # days in the challenge's time zone
+
+
+def test_a_bundle_cannot_read_files_of_the_web_host(client, sponsor, session, bundle_dir, tmp_path):
+    # The attack: ``description: /proc/self/environ`` in challenge.yaml made a draft
+    # whose preview showed the web host's environment, secret key included.
+    import zipfile
+
+    import yaml
+
+    spec = yaml.safe_load((bundle_dir / "challenge.yaml").read_text())
+    spec.update(description="/proc/self/environ", sponsor="acme")
+    (bundle_dir / "challenge.yaml").write_text(yaml.safe_dump(spec))
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in bundle_dir.iterdir():
+            z.write(f, f.name)
+    response = client.post(
+        "/sponsor/challenges",
+        data={"bundle": (io.BytesIO(archive.read_bytes()), "evil.zip")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "description:" in page
+    assert "PATH=" not in page and session.query(Challenge).count() == 0
