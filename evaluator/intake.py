@@ -8,7 +8,7 @@ import zoneinfo
 from typing import BinaryIO
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 import sandboxes
@@ -17,7 +17,7 @@ from challenges.teams import team_of
 from evaluator import queue
 from evaluator.models import Failure, Kind, State, Submission
 from jiebang import audit
-from jiebang.accounts import User
+from jiebang.accounts import Team, User
 from jiebang.blobs import BlobStore, BlobTooLarge, disk_full
 from jiebang.db import utcnow
 from jiebang.errors import Forbidden, Invalid, TooMany, Unavailable
@@ -143,6 +143,14 @@ def submit(
             "The platform is out of storage space; nothing was kept. Try again later.",
         ) from None
     image_id = _validate(blobs, blob.sha256, kind, session, shared_layers)
+    # The check above let the upload stream; parallel uploads of one team all passed
+    # it. Decide again under the team's lock, which the caller's commit releases.
+    lock_team(session, team_id)
+    try:
+        check_may_submit(session, user=user, challenge=challenge, now=now)
+    except (Forbidden, TooMany):
+        _drop_if_unused(blobs, blob.sha256, session)
+        raise
     submission = Submission(
         image_id=image_id,
         challenge_id=challenge.id,
@@ -185,10 +193,27 @@ def _validate(
         sandboxes.check_bundle(path)
         return None
     except (sandboxes.ArchiveError, sandboxes.BundleError) as exc:
-        used = session.scalar(select(Submission.id).where(Submission.blob_sha256 == sha256))
-        if used is None:
-            path.unlink(missing_ok=True)
+        _drop_if_unused(blobs, sha256, session)
         raise Invalid("file", "%(reason)s", reason=str(exc)) from None
+
+
+def _drop_if_unused(blobs: BlobStore, sha256: str, session: Session) -> None:
+    used = session.scalar(select(Submission.id).where(Submission.blob_sha256 == sha256))
+    if used is None:
+        blobs.path(sha256).unlink(missing_ok=True)
+
+
+def lock_team(session: Session, team_id: int) -> None:
+    """Hold the team's row lock until the transaction ends: one quota decision at a time.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite has no row locks; a no-op write takes
+    the database's write lock (pysqlite runs reads outside a transaction, so no older
+    snapshot is held and the upgrade cannot fail), and later reads see every commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+    else:
+        session.execute(update(Team).where(Team.id == team_id).values(name=Team.name))
 
 
 def submit_and_enqueue(session: Session, *, redis, **kwargs) -> Submission:

@@ -104,3 +104,75 @@ def test_running_limit_and_reruns_do_not_count(world, session, blobs, settings, 
     first.status = State.scored.value
     session.flush()
     _submit(session, challenge, user, blobs, settings, now)
+
+
+class _RacingUpload(io.BytesIO):
+    """An upload that ends only when every parallel upload has passed the first quota
+    check: the moment the race was lost (8 parallel uploads, quota 1: all queued)."""
+
+    def __init__(self, data: bytes, barrier) -> None:
+        super().__init__(data)
+        self.barrier = barrier
+
+    def read(self, size=-1):
+        chunk = super().read(size)
+        if not chunk:
+            try:
+                self.barrier.wait(timeout=10)
+            except Exception:  # the bounded wait only lines the uploads up
+                pass
+        return chunk
+
+
+@pytest.mark.parametrize(
+    ("limits", "accepted"),
+    [
+        ({"daily_submissions": 1, "total_submissions": 1, "running_submissions": 1}, 1),
+        ({"daily_submissions": 5, "running_submissions": 2}, 2),
+        ({"daily_submissions": 3, "running_submissions": 10}, 3),
+    ],
+)
+def test_parallel_uploads_take_exactly_the_quota(
+    world, session, sessions, blobs, settings, now, limits, accepted
+):
+    import threading
+
+    from challenges.models import Challenge
+    from jiebang.accounts import User
+
+    challenge = world.challenge(limits={"final_selections": 2, "team_size": 5, **limits})
+    user = world.user("racer@example.com")
+    world.team(challenge, user)
+    session.commit()
+    n = 8
+    barrier = threading.Barrier(n)
+    results: list[object] = []
+
+    def upload() -> None:
+        with sessions() as own:
+            try:
+                sub = submit(
+                    own,
+                    user=own.get(User, user.id),
+                    challenge=own.get(Challenge, challenge.id),
+                    upload=_RacingUpload(_zip().getvalue(), barrier),
+                    kind="bundle",
+                    blobs=blobs,
+                    settings=settings,
+                    now=now,
+                )
+                own.commit()
+                results.append(sub.id)
+            except TooMany as exc:
+                own.rollback()
+                results.append(exc)
+
+    threads = [threading.Thread(target=upload) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == n
+    assert sum(isinstance(r, int) for r in results) == accepted
+    session.expire_all()
+    assert session.query(Submission).count() == accepted
