@@ -24,7 +24,7 @@ MemberCheck = Callable[[tarfile.TarInfo], str]
 
 def untagged(path: Path, *, check: MemberCheck) -> Iterator[bytes]:
     """Yield ``path`` as an uncompressed tar without tags; ``check`` vets and names each member."""
-    with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as tar:
+    with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
         for member in tar:
             name = check(member)
             if name in DROPPED or name == ".":

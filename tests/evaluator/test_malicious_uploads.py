@@ -119,7 +119,7 @@ REFUSED_ARCHIVES = {
     "hardlink": "not a regular file or directory",
     "device": "not a regular file or directory",
     "fifo": "not a regular file or directory",
-    "gzip_bomb": "unpacks to more than 2048 MiB",
+    "gzip_bomb": "compressed (gzip)",
     "hundreds_of_layers": "200 layers; the limit is 127",
     "two_images": "holds 2 images",
     "volume": "VOLUME /data",
