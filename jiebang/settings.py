@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GiB = 1024**3
@@ -15,7 +15,7 @@ MiB = 1024**2
 class Settings(BaseSettings):
     """Every setting has a ``JIEBANG_`` name, e.g. ``JIEBANG_DATABASE_URL``."""
 
-    model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("instance")
@@ -24,16 +24,25 @@ class Settings(BaseSettings):
     secret_key: str = ""
     queue_name: str = "jiebang"
 
-    docker_url: str | None = None
+    # Jiebang's own engine (scripts/start-engine.sh), never the host's: DOCKER_HOST is not
+    # read. JIEBANG_DOCKER_URL is the old name, still accepted.
+    docker_host: str = Field(
+        default="unix:///run/jiebang/docker.sock",
+        validation_alias=AliasChoices("JIEBANG_DOCKER_HOST", "JIEBANG_DOCKER_URL"),
+    )
     sandbox_runtime: Literal["runc", "runsc"] = "runc"
     max_image_bytes: int = 2 * GiB
     max_bundle_bytes: int = 100 * MiB
+    # The body of any request but a file upload (JSON, forms): parsed in memory.
+    max_request_bytes: int = 1 * MiB
     max_prediction_bytes: int = 256 * MiB
     job_timeout_s: int = 3600
     lease_s: int = 60
     default_timezone: str = "Asia/Shanghai"
     server_url: str = "http://127.0.0.1:5000"
-    login_rate_limit: str = "10/minute"
+    login_rate_limit: str = "10/minute"  # sign-in attempts per client address
+    login_account_rate_limit: str = "10 per 15 minutes"  # failed sign-ins per account
+    register_rate_limit: str = "10/hour"  # sign-ups per client address
     submit_rate_limit: str = "30/minute"
 
     @model_validator(mode="after")
@@ -52,6 +61,11 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def max_upload_request_bytes(self) -> int:
+        """The body of an upload route: the largest file, plus room for the form around it."""
+        return max(self.max_image_bytes, self.max_bundle_bytes) + MiB
 
     @property
     def scratch_dir(self) -> Path:

@@ -6,7 +6,19 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from jiebang.settings import Settings, load_settings
-from web import api, auth, challenge_pages, filters, i18n, judge, pages, sponsor, staff, submissions
+from web import (
+    api,
+    auth,
+    challenge_pages,
+    filters,
+    headers,
+    i18n,
+    judge,
+    pages,
+    sponsor,
+    staff,
+    submissions,
+)
 from web.ext import Services, babel, csrf, limiter, login_manager
 from web.uploads import UploadRequest
 
@@ -26,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_image_bytes + 1024 * 1024,
+        # Per view: the upload routes take a file, every other a small body (UploadRequest).
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production",
@@ -45,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter.init_app(app)
     auth.init_login(login_manager)
     filters.init_app(app)
+    headers.init_app(app, production=settings.env == "production")
     app.register_blueprint(pages.bp)
     app.register_blueprint(challenge_pages.bp)
     app.register_blueprint(auth.bp)

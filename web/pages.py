@@ -127,12 +127,25 @@ def service_error(exc: ServiceError):
 
 @bp.app_errorhandler(413)
 def too_large(_exc):
-    message = _("The upload is larger than this site accepts.")
+    limit = request.max_content_length or 0
+    size = f"{limit / 1024**2:.0f} MB" if limit >= 1024**2 else f"{limit // 1024} KB"
+    message = _("The request is larger than this address accepts (at most %(size)s).", size=size)
     if request.path.startswith("/api/"):
         return api_error("too_large", message, 413)
     if _wants_json():
         return {"ok": False, "error": message}, 413
     return render_template("error.html", message=message), 413
+
+
+@bp.app_errorhandler(429)
+def too_many(exc):
+    """A rate limit; its own message (see ``web.ext``) says what to wait for."""
+    message = exc.description or _("Too many requests. Wait a minute, then try again.")
+    if request.path.startswith("/api/"):
+        return api_error("rate_limited", message, 429)
+    if _wants_json():
+        return {"ok": False, "error": message}, 429
+    return render_template("error.html", message=message), 429
 
 
 def _wants_json() -> bool:

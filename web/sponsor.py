@@ -24,6 +24,7 @@ from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
 from web.roles import role_required
+from web.uploads import large_body
 
 bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
 
@@ -60,6 +61,7 @@ def index():
 
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
+@large_body
 @role_required("sponsor", "admin")
 def new():
     orgs = _orgs()
@@ -99,6 +101,7 @@ def new():
 
 
 @bp.route("/challenges/<slug>/edit", methods=["GET", "POST"])
+@large_body
 @role_required("sponsor", "admin")
 def edit(slug: str):
     item = _managed(slug)
@@ -158,6 +161,7 @@ def dashboard(slug: str):
 
 
 @bp.post("/challenges")
+@large_body
 @role_required("sponsor", "admin")
 def upload_bundle():
     upload = request.files.get("bundle")

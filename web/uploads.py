@@ -27,10 +27,18 @@ log = logging.getLogger(__name__)
 RAW_TYPES = frozenset({"application/octet-stream", "application/x-tar", "application/zip"})
 
 
-def into_blobs(view):
-    """Mark a view whose multipart files go straight into the blob store."""
-    view.into_blobs = True
+def large_body(view):
+    """Mark a view that takes a file upload as its body. Every other view takes a
+    small body only (``max_request_bytes``, 1 MiB by default): a JSON route parsed
+    2 GiB in memory, ``POST /api/v1/tokens`` before any login."""
+    view.large_body = True
     return view
+
+
+def into_blobs(view):
+    """Mark a view whose multipart files go straight into the blob store (a large body)."""
+    view.into_blobs = True
+    return large_body(view)
 
 
 def is_raw_upload(request: Request) -> bool:
@@ -44,6 +52,21 @@ class UploadRequest(Request):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._incoming: list[Incoming] = []
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The body cap of the view this request goes to (none matched: the small one)."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        settings = current_app.config["JIEBANG"]
+        view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
+        if getattr(view, "large_body", False):
+            return settings.max_upload_request_bytes
+        return settings.max_request_bytes
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _get_file_stream(
         self,

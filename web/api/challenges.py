@@ -22,6 +22,7 @@ from web.api.base import bearer_user, bp, paged, paging, parse, token_required
 from web.api.openapi import PAGING, doc
 from web.errors import api_error
 from web.ext import cached_board, db, services
+from web.uploads import large_body
 from web.views import award_json, challenge_json, entry_json
 
 BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
@@ -92,6 +93,7 @@ def winners():
 
 
 @bp.post("/challenges")
+@large_body
 @doc(
     "Sponsor: upload a challenge bundle (zip) as a draft",
     s.ChallengeCreated,
