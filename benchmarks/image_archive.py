@@ -59,9 +59,12 @@ def _add_small(out: tarfile.TarFile, name: str, data: bytes) -> None:
     out.addfile(_info(name, len(data)), io.BytesIO(data))
 
 
-def make_archive(dest: Path, size_mb: int, *, base: str = "jiebang/python:3.11") -> Path:
-    """Write the archive to ``dest`` (about ``size_mb`` MiB) and return it."""
-    saver = subprocess.Popen(["docker", "save", base], stdout=subprocess.PIPE)
+def make_archive(
+    dest: Path, size_mb: int, *, docker_host: str, base: str = "jiebang/python:3.11"
+) -> Path:
+    """Write the archive to ``dest`` (about ``size_mb`` MiB) and return it; the base
+    image is saved from the engine at ``docker_host`` (the workers' own)."""
+    saver = subprocess.Popen(["docker", "-H", docker_host, "save", base], stdout=subprocess.PIPE)
     assert saver.stdout is not None
     small: dict[str, bytes] = {}
     with (

@@ -38,7 +38,9 @@ CMD ["python3", "/app/solve.py"]
 """
 
 
-def build_image(client: docker.DockerClient, work: Path, nonce: str) -> tuple[str, Path]:
+def build_image(
+    client: docker.DockerClient, work: Path, nonce: str, *, docker_host: str
+) -> tuple[str, Path]:
     """The trivial image, built FROM the base image with no network; its id and a thin
     ``docker save`` archive of it. The image stays loaded, as after a first upload."""
     context = work / "image"
@@ -50,7 +52,7 @@ def build_image(client: docker.DockerClient, work: Path, nonce: str) -> tuple[st
     tag = f"jiebang-bench-{nonce}:latest"
     image, _ = client.images.build(path=str(context), tag=tag, network_mode="none", rm=True)
     full, thin = work / "full.tar", work / "thin.tar"
-    subprocess.run(["docker", "save", "-o", str(full), tag], check=True)
+    subprocess.run(["docker", "-H", docker_host, "save", "-o", str(full), tag], check=True)
     sandboxes.thin_archive(full, thin, set(sandboxes.base_layers(client)))
     full.unlink()
     return image.id, thin
@@ -64,6 +66,7 @@ def raw_run(
     *,
     runtime: str,
     nonce: str,
+    docker_host: str,
 ) -> tuple[float, int]:
     """Seconds for one raw hardened ``docker run --rm`` writing to a fresh /output under
     ``work``, and the lines it wrote; labelled with ``nonce``, so a leftover can be found."""
@@ -79,7 +82,13 @@ def raw_run(
         labels={LABEL: nonce},
     )
     limits = sandboxes.Limits(cpus=1, memory_mb=512, time_limit_s=60, runtime=runtime)
-    command = ["docker", "run", *cli_flags(hardening.create_kwargs(spec, limits))]
+    command = [
+        "docker",
+        "-H",
+        docker_host,
+        "run",
+        *cli_flags(hardening.create_kwargs(spec, limits)),
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
@@ -142,14 +151,14 @@ def cli_flags(kwargs: dict) -> list[str]:
 
 
 @contextlib.contextmanager
-def watch_containers(docker_url: str | None, ours: Callable[[str], bool]) -> Iterator[Counter]:
+def watch_containers(docker_host: str, ours: Callable[[str], bool]) -> Iterator[Counter]:
     """Sandbox containers created meanwhile by workers ``ours`` accepts, by submission id.
 
     Docker's event stream, subscribed to live (the daemon keeps only its last 256
     events), filtered by the labels the evaluator puts on every run.
     """
     counts: Counter = Counter()
-    client = sandboxes.connect(docker_url)
+    client = sandboxes.connect(docker_host)
     stream = client.events(
         decode=True,
         filters={"type": "container", "event": "create", "label": f"{hardening.LABEL}=1"},

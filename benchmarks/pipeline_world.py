@@ -191,7 +191,7 @@ class World:
         """Containers this world's workers create meanwhile, by submission id."""
         names = lambda: {w.name for w in self.workers}  # noqa: E731  (workers may start later)
         return pipeline_docker.watch_containers(
-            self.settings.docker_url, lambda name: name in names()
+            self.settings.docker_host, lambda name: name in names()
         )
 
     # --- workers --------------------------------------------------------------------
@@ -270,6 +270,7 @@ class World:
             self.work / "raw",
             runtime=runtime,
             nonce=self.nonce,
+            docker_host=self.settings.docker_host,
         )
         if lines != self.rows + 1:
             raise RuntimeError(f"raw run wrote {lines} lines, not {self.rows + 1}")
@@ -376,7 +377,7 @@ def open_world(
         cleanup.callback(_clean, world)
         if like is None:
             world.image_id, world.archive = pipeline_docker.build_image(
-                world.ctx.docker, work, nonce
+                world.ctx.docker, work, nonce, docker_host=settings.docker_host
             )
         else:
             world.image_id, world.archive, world.owns_image = like.image_id, like.archive, False

@@ -46,6 +46,7 @@ from redis import Redis
 from requests_toolbelt import MultipartEncoder
 
 from benchmarks.image_archive import make_archive
+from jiebang.settings import load_settings
 from sandboxes.thin import thin_archive
 from web.client import FileBody
 
@@ -273,7 +274,11 @@ def main() -> None:
         archive = args.archive
         if archive is None:
             start = time.perf_counter()
-            archive = make_archive(work / f"image-{args.size_mb}m.tar", args.size_mb)
+            archive = make_archive(
+                work / f"image-{args.size_mb}m.tar",
+                args.size_mb,
+                docker_host=load_settings().docker_host,
+            )
             print(f"made {archive.name} in {time.perf_counter() - start:.1f} s")
         report(archive, measure(archive, work, args.runs, args.baseline_tree), args.runs)
     finally:

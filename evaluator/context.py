@@ -32,7 +32,7 @@ class Context:
 
     @cached_property
     def docker(self):
-        return sandboxes.connect(self.settings.docker_url)
+        return sandboxes.connect(self.settings.docker_host)
 
     @cached_property
     def redis(self) -> Redis:

@@ -77,7 +77,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     """Jiebang (揭榜): winner-takes-all challenge competitions.
 
     Settings come from JIEBANG_* environment variables (JIEBANG_DATABASE_URL,
-    JIEBANG_REDIS_URL, JIEBANG_DATA_DIR, JIEBANG_SECRET_KEY, JIEBANG_SANDBOX_RUNTIME).
+    JIEBANG_REDIS_URL, JIEBANG_DATA_DIR, JIEBANG_SECRET_KEY, JIEBANG_SANDBOX_RUNTIME,
+    JIEBANG_DOCKER_HOST).
     """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

@@ -7,8 +7,17 @@ from pathlib import Path
 import click
 
 from sandboxes.base import BASE_IMAGE, build_base_image
-from sandboxes.docker_client import connect
+from sandboxes.docker_client import DEFAULT_DOCKER_HOST, connect
 from sandboxes.runner import reap
+
+# The same names and default as the JIEBANG_DOCKER_HOST setting the worker reads.
+docker_host_option = click.option(
+    "--docker-host",
+    envvar=["JIEBANG_DOCKER_HOST", "JIEBANG_DOCKER_URL"],
+    default=DEFAULT_DOCKER_HOST,
+    show_default=True,
+    help="Jiebang's Docker engine (JIEBANG_DOCKER_HOST); never the one DOCKER_HOST names.",
+)
 
 
 @click.group("sandbox")
@@ -19,9 +28,10 @@ def sandbox() -> None:
 @sandbox.command("build-base")
 @click.option("--force", is_flag=True, help="Rebuild even if the image exists.")
 @click.option("--tag", default=BASE_IMAGE, show_default=True, help="Image name to build.")
-def build_base(force: bool, tag: str) -> None:
+@docker_host_option
+def build_base(force: bool, tag: str, docker_host: str) -> None:
     """Build the base image from Debian packages (needs root and debootstrap)."""
-    image_id = build_base_image(connect(), tag=tag, force=force)
+    image_id = build_base_image(connect(docker_host), tag=tag, force=force)
     click.echo(f"{tag} {image_id}")
 
 
@@ -32,7 +42,8 @@ def build_base(force: bool, tag: str) -> None:
     default=None,
     help="Also delete leftover run directories under this directory.",
 )
-def reap_command(scratch_root: Path | None) -> None:
+@docker_host_option
+def reap_command(scratch_root: Path | None, docker_host: str) -> None:
     """Remove sandbox containers and scratch directories left by dead workers."""
-    count = reap(connect(), scratch_root=scratch_root)
+    count = reap(connect(docker_host), scratch_root=scratch_root)
     click.echo(f"removed {count} leftovers")

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Make this machine ready for Jiebang: system packages, Docker (with gVisor and no
-# container networking), PostgreSQL and Redis up, a virtualenv with the project,
-# and the base image jiebang/python:3.11. Safe to run again; it skips what is done.
+# Make this machine ready for Jiebang: system packages, Jiebang's own Docker engine (gVisor,
+# no container networking; scripts/start-engine.sh), PostgreSQL and Redis up, a virtualenv
+# with the project, and the base image jiebang/python:3.11 on that engine. The host's own
+# Docker (/etc/docker/daemon.json, its dockerd and containers) is never touched.
+# Safe to run again; it skips what is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-for cmd in dockerd runsc debootstrap; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
-if [ "${#need[@]}" -gt 0 ]; then
-  echo "== installing docker.io runsc debootstrap"
+if ! command -v debootstrap >/dev/null; then
+  echo "== installing debootstrap"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io runsc debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 # The browser tests (tests/e2e/browser) drive Debian's Chromium; Playwright never
 # downloads a browser. A CJK font lets Chinese pages render in its screenshots.
@@ -19,8 +19,8 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wqy\|noto san
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
-echo "== docker"
-bash .ci/start-docker.sh
+echo "== Jiebang's Docker engine (unix:///run/jiebang/docker.sock; installs docker.io runsc)"
+bash scripts/start-engine.sh
 
 echo "== postgresql and redis"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -38,5 +38,5 @@ command -v "$PY" >/dev/null || PY=python3
 .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/pip install -q -e '.[dev]'
 
-echo "== base image"
+echo "== base image (on Jiebang's engine, JIEBANG_DOCKER_HOST)"
 .venv/bin/jiebang sandbox build-base

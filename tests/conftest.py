@@ -72,6 +72,13 @@ def empty_database_url(tmp_path):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def docker_host() -> str:
+    """The engine the sandbox runs on, as the worker finds it: Jiebang's own
+    (JIEBANG_DOCKER_HOST, by default unix:///run/jiebang/docker.sock), never the host's."""
+    return load_settings().docker_host
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return load_settings(

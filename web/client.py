@@ -152,6 +152,8 @@ def _zip_folder(folder: Path, dest: Path) -> None:
 def _save_image(tag: str, dest: Path) -> None:
     import docker
 
+    # The participant's own engine (DOCKER_HOST, or the default socket), where they built
+    # the image: not Jiebang's sandbox engine, which JIEBANG_DOCKER_HOST names on workers.
     engine = docker.from_env(version="auto")
     try:
         image = engine.images.get(tag)

@@ -132,7 +132,7 @@ def demo(rt: Runtime, serve: bool, port: int) -> None:
     settings = rt.settings
     click.echo(f"data directory: {settings.data_dir}")
     migrate.upgrade(rt.engine)
-    client = sandboxes.connect(settings.docker_url)
+    client = sandboxes.connect(settings.docker_host)
     if sandboxes.base_image_id(client) is None:
         click.echo("building the base image jiebang/python:3.11 (a few minutes, once)...")
         sandboxes.build_base_image(client)

@@ -34,6 +34,7 @@ def env(settings, engine):
         JIEBANG_REDIS_URL=settings.redis_url,
         JIEBANG_QUEUE_NAME=settings.queue_name,
         JIEBANG_SECRET_KEY="e2e",
+        JIEBANG_DOCKER_HOST=settings.docker_host,  # the engine the test fixtures use too
     )
     return values
 

@@ -114,16 +114,19 @@ def test_a_sponsor_pushes_a_bundle(client_env, cli, tmp_path):
     assert broken.returncode != 0 and "required key is missing" in broken.stderr
 
 
-def test_an_image_tag_is_uploaded_thin(client_env, cli, tmp_path):
+def test_an_image_tag_is_uploaded_thin(client_env, cli, tmp_path, docker_host):
     import sandboxes
 
     bundle = demo.prepare_bundle(tmp_path / "bundle", now=demo.utcnow())
     cli("orgs", "create", "--slug", "example-logistics", "--name", "Example Logistics")
     cli("challenges", "load", str(bundle), "--publish")
     cli("users", "create", "--email", "i@example.com", "--password", "password123")
-    env = dict(client_env, JIEBANG_TOKEN=cli("users", "token", "--email", "i@example.com"))
+    # `jiebang submit TAG` exports the tag from the participant's own engine (DOCKER_HOST);
+    # on this machine the image was built on Jiebang's, so that is the one to name.
+    token = cli("users", "token", "--email", "i@example.com")
+    env = dict(client_env, JIEBANG_TOKEN=token, DOCKER_HOST=docker_host)
     run(env, "teams", "create", SLUG, "Image Team")
-    client = sandboxes.connect()
+    client = sandboxes.connect(docker_host)
     archives = demo.build_submission_archives(client, bundle, tmp_path, names=("good",))
     full_size = archives["good"].stat().st_size
     done = run(env, "submit", SLUG, "jiebang-demo/good:latest", "--wait")

@@ -43,7 +43,7 @@ def _expected_public_f1(bundle: Path, secret: str, fraction: float) -> float:
     return f1_score(truth[public], predicted[public], average="macro")
 
 
-def test_a_whole_challenge_from_bundle_to_leaderboard(api, cli, tmp_path, session):
+def test_a_whole_challenge_from_bundle_to_leaderboard(api, cli, tmp_path, session, docker_host):
     bundle = demo.prepare_bundle(tmp_path / "bundle", now=demo.utcnow())
     cli("orgs", "create", "--slug", "example-logistics", "--name", "Example Logistics")
     assert "handwritten-digits (open)" in cli("challenges", "load", str(bundle), "--publish")
@@ -53,7 +53,7 @@ def test_a_whole_challenge_from_bundle_to_leaderboard(api, cli, tmp_path, sessio
         tokens[name] = cli("users", "token", "--email", f"{name}@example.com")
         _team(api, tokens[name], f"team {name}")
 
-    client = sandboxes.connect()
+    client = sandboxes.connect(docker_host)
     archives = demo.build_submission_archives(client, bundle, tmp_path, names=("good", "broken"))
     good = api.upload(SLUG, tokens["svm"], archives["good"], "image")
     broken = api.upload(SLUG, tokens["broken"], archives["broken"], "image")

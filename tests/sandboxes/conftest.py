@@ -62,8 +62,8 @@ open('/data/x', 'w').write('x'); print('data writable')"]
 
 
 @pytest.fixture(scope="session")
-def client() -> Iterator[docker.DockerClient]:
-    docker_client = sandboxes.connect()
+def client(docker_host: str) -> Iterator[docker.DockerClient]:
+    docker_client = sandboxes.connect(docker_host)
     yield docker_client
     docker_client.close()
 

@@ -9,9 +9,9 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
+def saved(tmp_path_factory, docker_host):
     """An image FROM the base image with one layer of its own, saved whole."""
-    client = sandboxes.connect()
+    client = sandboxes.connect(docker_host)
     context = tmp_path_factory.mktemp("thin-build")
     (context / "Dockerfile").write_text(
         f'FROM {sandboxes.BASE_IMAGE}\nCOPY main.py /app/main.py\nCMD ["python", "/app/main.py"]\n'

@@ -222,13 +222,13 @@ def login():
 
 
 @pytest.fixture(scope="session")
-def image_archive(tmp_path_factory, digits_bundle) -> Path:
+def image_archive(tmp_path_factory, digits_bundle, docker_host) -> Path:
     """A real `docker save` archive of the example's good model, built FROM the base image."""
     import sandboxes
     from web import demo
 
     try:
-        client = sandboxes.connect()
+        client = sandboxes.connect(docker_host)
         client.ping()
     except Exception as exc:  # no engine here: the stories that need one cannot run
         pytest.skip(f"Docker is not available: {exc}")
