@@ -8,9 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evaluator import queue
+from evaluator.intake import lock_team
 from evaluator.models import State, Submission
 from jiebang import audit
 from jiebang.accounts import User
+from jiebang.errors import Invalid
 from jiebang.settings import Settings
 
 # Scores are computed by the same code on the same rows; a container that is
@@ -20,7 +22,15 @@ TOLERANCE = 1e-6
 
 
 def request_rerun(session: Session, *, original: Submission, judge: User) -> Submission:
-    """A new submission row for the same file; the caller commits, then ``enqueue_rerun``."""
+    """A new submission row for the same file; the caller commits, then ``enqueue_rerun``.
+
+    One re-run at a time: decided under the team's lock, so parallel requests (the
+    API let a judge queue several) make one.
+    """
+    lock_team(session, original.team_id)
+    under_way = latest_rerun(session, original)
+    if under_way is not None and not under_way.is_final:
+        raise Invalid("status", "A re-run is already under way; wait for its result.")
     rerun = Submission(
         challenge_id=original.challenge_id,
         team_id=original.team_id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from challenges.lifecycle import is_judge
 from challenges.models import Challenge, Status
 from evaluator.models import Submission
-from evaluator.reruns import latest_rerun, reproduces
+from evaluator.reruns import latest_rerun, reproduces, request_rerun
 from jiebang import audit
 from jiebang.accounts import Role, User
 from jiebang.db import utcnow
@@ -137,6 +137,16 @@ def _check_judge(session: Session, challenge: Challenge, judge: User) -> None:
         raise Forbidden("judge", "Only a judge assigned to this challenge may do this.")
     if challenge.status != Status.judging.value:
         raise Invalid("status", "This challenge is not being judged.")
+
+
+def rerun_winner(session: Session, challenge: Challenge, *, judge: User) -> Submission:
+    """An assigned judge re-runs the provisional winner's submission, one re-run at a
+    time; the caller commits, then ``enqueue_rerun``."""
+    _check_judge(session, challenge, judge)
+    state = judging_state(session, challenge)
+    if state.submission is None:
+        raise Invalid("status", "There is no provisional winner to re-run.")
+    return request_rerun(session, original=state.submission, judge=judge)
 
 
 def record_verdict(

@@ -11,9 +11,9 @@ from challenges import lifecycle
 from challenges import service as challenges
 from challenges.models import Challenge, ChallengeJudge
 from challenges.targets import check_targets
-from evaluator.reruns import enqueue_rerun, request_rerun
-from jiebang.errors import Invalid, NotFound, ServiceError
-from leaderboards.decision import award_of, judging_state, record_verdict
+from evaluator.reruns import enqueue_rerun
+from jiebang.errors import NotFound, ServiceError
+from leaderboards.decision import award_of, judging_state, record_verdict, rerun_winner
 from leaderboards.models import Verdict
 from web.errors import translate
 from web.ext import cached_board, db, services
@@ -86,13 +86,8 @@ def challenge(slug: str):
 def rerun(slug: str):
     session = db()
     item = _judged(slug)
-    state = judging_state(session, item)
     try:
-        if item.status != "judging" or state.submission is None:
-            raise Invalid("status", "There is no provisional winner to re-run.")
-        if state.rerun is not None and not state.rerun.is_final:
-            raise Invalid("status", "A re-run is already under way; wait for its result.")
-        new = request_rerun(session, original=state.submission, judge=current_user)
+        new = rerun_winner(session, item, judge=current_user)
         session.commit()
     except ServiceError as exc:
         session.rollback()

@@ -189,3 +189,43 @@ def test_freezing_waits_for_submissions_received_before_the_deadline(contest, wo
     session.flush()
     assert tick(session, now=challenge.closes_at) == [challenge.slug]
     assert challenge.status == Status.judging
+
+
+def test_one_rerun_at_a_time_whoever_asks_and_however_often(contest, world, session, sessions):
+    # The page refused a second re-run while one ran; the API queued as many as asked.
+    import threading
+
+    from challenges.models import Challenge
+    from evaluator.models import Submission
+    from jiebang.accounts import User
+    from leaderboards.decision import rerun_winner
+
+    challenge, (a, *_), admin, judge = contest
+    best = world.scored(a, public=0.95, private=0.96)
+    _close(session, challenge)
+    with pytest.raises(Forbidden):
+        rerun_winner(session, challenge, judge=admin)
+    session.commit()
+    outcomes: list[object] = []
+
+    def ask() -> None:
+        with sessions() as own:
+            try:
+                rerun_winner(own, own.get(Challenge, challenge.id), judge=own.get(User, judge.id))
+                own.commit()
+                outcomes.append("queued")
+            except Invalid as exc:
+                own.rollback()
+                outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("queued") == 1 and len(outcomes) == 6
+    reruns = session.query(Submission).filter_by(rerun_of_id=best.id).all()
+    assert len(reruns) == 1
+    reruns[0].status = "scored"
+    session.commit()
+    assert rerun_winner(session, challenge, judge=judge).rerun_of_id == best.id

@@ -101,6 +101,8 @@ def test_judging_to_award_and_the_hall(client, cast, session):
     assert early.status_code == 400 and "Re-run" in early.get_json()["error"]["message"]
     rerun = client.post("/api/v1/challenges/parity/reruns", headers=h["judge"])
     assert rerun.status_code == 201
+    again = client.post("/api/v1/challenges/parity/reruns", headers=h["judge"])
+    assert again.status_code == 400 and "under way" in again.get_json()["error"]["message"]
     from evaluator.models import Submission
 
     row = session.get(Submission, rerun.get_json()["id"])  # what the worker would leave

@@ -6,9 +6,9 @@ from flask import g, jsonify
 
 from challenges import service as challenges
 from challenges.lifecycle import is_judge
-from evaluator.reruns import enqueue_rerun, request_rerun
-from jiebang.errors import Forbidden, Invalid
-from leaderboards.decision import judging_state, record_verdict
+from evaluator.reruns import enqueue_rerun
+from jiebang.errors import Forbidden
+from leaderboards.decision import judging_state, record_verdict, rerun_winner
 from web.api import schemas as s
 from web.api.base import bp, parse, token_required
 from web.api.openapi import doc
@@ -51,13 +51,10 @@ def judging(slug: str):
 def rerun(slug: str):
     session = db()
     item = _judged(slug, judges_only=True)
-    state = judging_state(session, item)
-    if item.status != "judging" or state.submission is None:
-        raise Invalid("status", "There is no provisional winner to re-run.")
-    new = request_rerun(session, original=state.submission, judge=g.api_user)
+    new = rerun_winner(session, item, judge=g.api_user)
     session.commit()
     enqueue_rerun(services().redis, new, services().settings)
-    return jsonify({"id": new.id, "rerun_of": state.submission.id, "status": new.status}), 201
+    return jsonify({"id": new.id, "rerun_of": new.rerun_of_id, "status": new.status}), 201
 
 
 @bp.post("/challenges/<slug>/verdicts")
