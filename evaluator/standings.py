@@ -2,20 +2,19 @@
 
 ``note_scored`` runs in the transaction that records a score: one upsert into
 ``team_bests`` and one increment of the challenge's ``board_versions`` row. A team's
-best is its best public score in the metric's direction; between equal scores the
-earlier submission (then the lower id) wins, so the order in which workers finish
-never changes a board. ``rebuild`` computes the same rows from the submissions
-alone (the migration's backfill, and the reference the tests compare against).
+best is its first public result in the order of ``challenges.ranking``. ``rebuild``
+computes the same rows from the submissions alone (the migration's backfill, and the
+reference the tests compare against).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from challenges.metrics import get_metric
 from challenges.models import Challenge
+from challenges.ranking import Ranking, ranking_of
 from evaluator.models import BoardVersion, State, Submission, TeamBest
 
 
@@ -52,12 +51,11 @@ def note_scored(session: Session, sub: Submission) -> None:
     if sub.rerun_of_id is not None:
         return
     if sub.public_score is not None:
-        higher = get_metric(sub.challenge.metric).higher_is_better
-        _keep_best(session, sub, higher)
+        _keep_best(session, sub, ranking_of(sub.challenge.metric))
     touch_board(session, sub.challenge_id)
 
 
-def _keep_best(session: Session, sub: Submission, higher: bool) -> None:
+def _keep_best(session: Session, sub: Submission, ranking: Ranking) -> None:
     row = {
         "team_id": sub.team_id,
         "challenge_id": sub.challenge_id,
@@ -71,16 +69,7 @@ def _keep_best(session: Session, sub: Submission, higher: bool) -> None:
 
     def values(new):
         old = TeamBest
-        better = or_(
-            new.score > old.score if higher else new.score < old.score,
-            and_(
-                new.score == old.score,
-                or_(
-                    new.created_at < old.created_at,
-                    and_(new.created_at == old.created_at, new.submission_id < old.submission_id),
-                ),
-            ),
-        )
+        better = ranking.beats(new, old)
         kept = ("submission_id", "score", "created_at", "runtime_s", "peak_memory_mb")
         chosen = {n: case((better, getattr(new, n)), else_=getattr(old, n)) for n in kept}
         return {**chosen, "entries": old.entries + 1}
@@ -109,7 +98,7 @@ def rebuild(session: Session, challenge: Challenge) -> None:
 
 def bests_from_submissions(challenge: Challenge):
     """Each team's best row, ranked from every submission: what ``team_bests`` holds."""
-    higher = get_metric(challenge.metric).higher_is_better
+    ranking = ranking_of(challenge.metric)
     score = Submission.public_score
     ranked = (
         select(
@@ -123,11 +112,7 @@ def bests_from_submissions(challenge: Challenge):
             func.row_number()
             .over(
                 partition_by=Submission.team_id,
-                order_by=(
-                    score.desc() if higher else score.asc(),
-                    Submission.created_at.asc(),
-                    Submission.id.asc(),
-                ),
+                order_by=ranking.order_by(score, Submission.created_at, Submission.id),
             )
             .label("rn"),
             func.count().over(partition_by=Submission.team_id).label("entries"),

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from challenges.metrics import get_metric
 from challenges.models import Challenge
+from challenges.ranking import ranking_of
 from challenges.targets import targets_test
 from evaluator.models import State, Submission, TeamBest
 from jiebang.accounts import Team
@@ -37,10 +37,9 @@ def public_board(
     ``evaluator.standings`` keeps one row per team (its best: the earliest submission
     with its best score in the metric's direction), so this reads one row per team
     instead of ranking every submission, and a page reads only its own rows. Teams
-    are ordered the same way: a tie between teams goes to the earlier submission.
+    are ordered the same way (``challenges.ranking``).
     """
-    metric = get_metric(challenge.metric)
-    best = TeamBest.score.desc() if metric.higher_is_better else TeamBest.score.asc()
+    ranking = ranking_of(challenge.metric)
     query = (
         select(
             TeamBest.submission_id,
@@ -54,7 +53,7 @@ def public_board(
         )
         .join(Team, Team.id == TeamBest.team_id)
         .where(TeamBest.challenge_id == challenge.id)
-        .order_by(best, TeamBest.created_at.asc(), TeamBest.submission_id.asc())
+        .order_by(*ranking.order_by(TeamBest.score, TeamBest.created_at, TeamBest.submission_id))
         .offset(offset)
         .limit(limit)
     )
@@ -77,9 +76,8 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
     the same way. One statement: two window passes over the team's scored
     submissions. NULL private scores never rank.
     """
-    metric = get_metric(challenge.metric)
+    ranking = ranking_of(challenge.metric)
     public, private = Submission.public_score, Submission.private_score
-    by_public = (public.desc() if metric.higher_is_better else public.asc()).nulls_last()
     scored = (
         select(
             Submission.id,
@@ -93,7 +91,9 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
             func.row_number()
             .over(
                 partition_by=Submission.team_id,
-                order_by=(by_public, Submission.created_at.asc(), Submission.id.asc()),
+                order_by=ranking.order_by(
+                    public, Submission.created_at, Submission.id, nulls_last=True
+                ),
             )
             .label("public_rank"),
             func.sum(case((Submission.selected, 1), else_=0))
@@ -115,7 +115,6 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
             scored.c.public_rank <= challenge.final_selections,
         ),
     )
-    best = scored.c.score.desc() if metric.higher_is_better else scored.c.score.asc()
     ranked = (
         select(
             scored.c.id,
@@ -127,7 +126,7 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
             func.row_number()
             .over(
                 partition_by=scored.c.team_id,
-                order_by=(best, scored.c.created_at.asc(), scored.c.id.asc()),
+                order_by=ranking.order_by(scored.c.score, scored.c.created_at, scored.c.id),
             )
             .label("rn"),
             func.count().over(partition_by=scored.c.team_id).label("entries"),
@@ -135,12 +134,11 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
         .where(put_forward, scored.c.score.is_not(None))
         .subquery()
     )
-    best = ranked.c.score.desc() if metric.higher_is_better else ranked.c.score.asc()
     query = (
         select(ranked, ranked.c.id.label("submission_id"), Team.name)
         .join(Team, Team.id == ranked.c.team_id)
         .where(ranked.c.rn == 1)
-        .order_by(best, ranked.c.created_at.asc(), ranked.c.id.asc())
+        .order_by(*ranking.order_by(ranked.c.score, ranked.c.created_at, ranked.c.id))
     )
     return _entries(challenge, session.execute(query))
 

@@ -56,9 +56,13 @@ def disqualified_teams(session: Session, challenge: Challenge) -> set[int]:
     return set(session.scalars(query))
 
 
-def provisional_winner(session: Session, challenge: Challenge) -> Entry | None:
+def provisional_winner(
+    session: Session, challenge: Challenge, *, board: list[Entry] | None = None
+) -> Entry | None:
+    """The first entry of the private board (``board`` if already ranked) that meets
+    every target and was not disqualified."""
     out = disqualified_teams(session, challenge)
-    board = private_board(session, challenge)
+    board = private_board(session, challenge) if board is None else board
     return next((e for e in board if e.meets_targets and e.team_id not in out), None)
 
 
@@ -76,7 +80,7 @@ def freeze(session: Session, challenge: Challenge, *, now: dt.datetime | None = 
     if challenge.status != Status.closed.value:
         raise Invalid("status", "Only a closed challenge can be frozen.")
     board = private_board(session, challenge)
-    eligible = provisional_winner(session, challenge) is not None
+    eligible = provisional_winner(session, challenge, board=board) is not None
     target = Status.judging if eligible else Status.unclaimed
     claimed = session.execute(
         update(Challenge)

@@ -361,3 +361,16 @@ def test_inputs_the_fast_paths_do_not_take_still_reach_scikit_learn():
         get_metric("rmse").compute(Y_REG, np.append(P_REG[:-1], np.inf))
     negative = np.array([-1, 0, 1, -1])  # not codes the scorer makes: scikit-learn decides
     assert get_metric("f1_macro").compute(negative, negative) == 1.0
+
+
+def test_one_ranking_order_for_every_board():
+    import datetime as dt
+
+    from challenges.ranking import ranking_of
+
+    t = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    rows = [(0.9, t, 3), (0.9, t, 2), (0.95, t + dt.timedelta(1), 9), (0.9, t - dt.timedelta(1), 7)]
+    up = sorted(rows, key=lambda r: ranking_of("accuracy").sort_key(*r))
+    assert [r[2] for r in up] == [9, 7, 2, 3]
+    down = sorted(rows, key=lambda r: ranking_of("rmse").sort_key(*r))
+    assert [r[2] for r in down] == [7, 2, 3, 9]
