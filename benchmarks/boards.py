@@ -110,12 +110,13 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
         _copy(
             conn,
             "teams",
-            ["id", "challenge_id", "name", "join_code", "created_by", "created_at"],
+            ["id", "challenge_id", "name", "name_key", "join_code", "created_by", "created_at"],
             (
                 (
                     str(base_team + i),
                     str(challenge_id),
                     f"Team {i} 队",
+                    f"team {i} 队",
                     uuid.uuid4().hex,
                     str(base_user + i),
                     stamp,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, ChallengeJudge, Status
-from jiebang.accounts import Membership, Team, User, new_join_code
-from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
+from jiebang.accounts import Membership, Role, Team, User, new_join_code
+from jiebang.errors import Conflict, Forbidden, NotFound
+from jiebang.names import clean_name, name_key
 
 JOINABLE = (Status.open.value,)
 
@@ -21,7 +23,20 @@ def team_of(session: Session, *, user: User, challenge: Challenge) -> Team | Non
     return session.scalar(query)
 
 
-def _not_a_judge(session: Session, user: User, challenge: Challenge) -> None:
+def _may_compete(session: Session, user: User, challenge: Challenge) -> None:
+    """Only outsiders compete: not the challenge's judges, not the members of its
+    sponsor, not administrators (who see every board and approve every challenge).
+    Forming and joining a team both ask this."""
+    if user.role == Role.admin:
+        raise Forbidden(
+            "team",
+            "Administrators cannot take part in challenges; take part with an account "
+            "that is not an administrator.",
+        )
+    if user.org_id is not None and user.org_id == challenge.sponsor_org_id:
+        raise Forbidden(
+            "team", "You belong to the sponsor of this challenge, so you cannot take part in it."
+        )
     judging = select(ChallengeJudge.id).where(
         ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == user.id
     )
@@ -30,22 +45,43 @@ def _not_a_judge(session: Session, user: User, challenge: Challenge) -> None:
 
 
 def create_team(session: Session, *, user: User, challenge: Challenge, name: str) -> Team:
-    name = " ".join(name.split())
-    if not 2 <= len(name) <= 100:
-        raise Invalid("name", "A team name has 2 to 100 characters.")
+    name = clean_name(name, field="name", low=2, high=100)
+    key = name_key(name)
     if challenge.status not in JOINABLE:
         raise Forbidden("challenge", "Teams can only be formed while the challenge is open.")
     if team_of(session, user=user, challenge=challenge) is not None:
         raise Conflict("team", "You are in a team for this challenge already.")
-    _not_a_judge(session, user, challenge)
-    taken = select(Team.id).where(Team.challenge_id == challenge.id, Team.name == name)
-    if session.scalar(taken) is not None:
-        raise Conflict("name", "The team name %(name)s is taken in this challenge.", name=name)
-    team = Team(challenge_id=challenge.id, name=name, join_code=new_join_code(), created_by=user.id)
+    _may_compete(session, user, challenge)
+    taken = select(Team.name).where(Team.challenge_id == challenge.id, Team.name_key == key)
+    if (existing := session.scalar(taken)) is not None:
+        raise _taken(existing)
+    team = Team(
+        challenge_id=challenge.id,
+        name=name,
+        name_key=key,
+        join_code=new_join_code(),
+        created_by=user.id,
+    )
     team.memberships.append(Membership(user_id=user.id, challenge_id=challenge.id))
-    session.add(team)
-    session.flush()
+    try:
+        # Two requests may pass the check above at once; the unique keys decide.
+        with session.begin_nested():
+            session.add(team)
+            session.flush()
+    except IntegrityError:
+        if team_of(session, user=user, challenge=challenge) is not None:
+            raise Conflict("team", "You are in a team for this challenge already.") from None
+        raise _taken(name) from None
     return team
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(
+        "name",
+        "The team name %(name)s is taken in this challenge (names that differ only in case, "
+        "width or spaces count as the same); choose another.",
+        name=name,
+    )
 
 
 def join_team(session: Session, *, user: User, team: Team, join_code: str) -> Team:
@@ -56,7 +92,7 @@ def join_team(session: Session, *, user: User, team: Team, join_code: str) -> Te
         raise Forbidden("challenge", "Teams can only be joined while the challenge is open.")
     if team_of(session, user=user, challenge=challenge) is not None:
         raise Conflict("team", "You are in a team for this challenge already.")
-    _not_a_judge(session, user, challenge)
+    _may_compete(session, user, challenge)
     size = session.scalar(select(func.count()).where(Membership.team_id == team.id))
     if size >= challenge.team_size:
         raise Conflict("team", "This team is full (%(n)d members at most).", n=challenge.team_size)

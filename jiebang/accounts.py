@@ -7,12 +7,23 @@ import enum
 import hashlib
 import secrets
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, func, select
+import email_validator
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from jiebang.db import Base, UTCDateTime, utcnow
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
+from jiebang.names import clean_name
 
 
 class Role(enum.StrEnum):
@@ -42,6 +53,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.participant.value)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every web session's id: raising it ends all of the user's sessions
+    # (log-out, deactivation, a new password), even copies of an old cookie.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     org: Mapped[Organization | None] = relationship(lazy="joined")
@@ -63,18 +77,24 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_generation}"
 
 
 class Team(Base):
     """A team takes up one challenge; the challenge table lives in `challenges`."""
 
     __tablename__ = "teams"
-    __table_args__ = (UniqueConstraint("challenge_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "name"),
+        Index("uq_teams_challenge_id_name_key", "challenge_id", "name_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
+    # ``names.name_key(name)``: names that look alike collide here (case folding may
+    # lengthen a name, hence the room).
+    name_key: Mapped[str] = mapped_column(String(400))
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -124,7 +144,42 @@ MIN_PASSWORD = 8
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The stored form of an address (for look-ups); a malformed one is only trimmed
+    and lower-cased, so it matches nothing."""
+    try:
+        return validate_email(email)
+    except Invalid:
+        return email.strip().lower()
+
+
+def validate_email(email: str) -> str:
+    """The one check of an address, for every way in (sign-up, CLI, demo, admin).
+
+    Syntax only (``email-validator``, no DNS: the platform may have no network);
+    reserved domains that can never receive mail (``.test``, ``.invalid``,
+    ``localhost`` …) are refused. Returns the address lower-cased.
+    """
+    email = (email or "").strip()
+    try:
+        checked = email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        domain = email.rpartition("@")[2].rstrip(".").lower()
+        if domain.rpartition(".")[2] in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+            raise Invalid(
+                "email",
+                "Mail cannot be delivered to %(domain)s, a reserved domain; use an address "
+                "where you receive mail.",
+                domain=domain,
+            ) from None
+        raise Invalid("email", "Enter a valid email address, like name@example.com.") from None
+    if len(checked.normalized) > 254:
+        raise Invalid("email", "Enter a valid email address, like name@example.com.")
+    return checked.normalized.lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid("password", "Use a password of at least %(n)d characters.", n=MIN_PASSWORD)
 
 
 def create_user(
@@ -136,27 +191,68 @@ def create_user(
     name: str = "",
     org: Organization | None = None,
 ) -> User:
-    email = normalize_email(email)
-    if "@" not in email or len(email) > 254:
-        raise Invalid("email", "Enter a valid email address, like name@example.com.")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid("password", "Use a password of at least %(n)d characters.", n=MIN_PASSWORD)
+    email = validate_email(email)
+    _check_password(password)
     try:
         role = Role(role)
     except ValueError:
         raise Invalid(
             "role", "Role must be one of %(roles)s.", roles=", ".join(r.value for r in Role)
         ) from None
+    name = clean_name(name.strip() or email.split("@")[0], field="name", high=100)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email", "An account with this email exists already; log in instead.")
     user = User(
         email=email,
-        name=name.strip() or email.split("@")[0],
+        name=name,
         password_hash=generate_password_hash(password),
         role=role.value,
         org=org,
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def sign_up(session: Session, *, email: str, password: str, name: str) -> User | None:
+    """Self-service sign-up that does not tell whether an address has an account.
+
+    A taken address makes no second account and answers like a new one (``None``
+    instead of the user, after the same password hashing, so the time tells
+    nothing either); the caller shows the same page in both cases. Mistakes the
+    person can fix (a bad address, a short password, a bad name) are still said.
+    """
+    try:
+        return create_user(session, email=email, password=password, name=name)
+    except Conflict:
+        generate_password_hash(password)
+        return None
+
+
+def end_sessions(user: User) -> None:
+    """Every web session of ``user`` ends at its next request (see ``User.get_id``)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The user of a web session id ``"<user id>:<generation>"``, if it still holds:
+    the account is active and no log-out, deactivation or new password came since."""
+    user_id, _sep, generation = session_id.partition(":")
+    if not (user_id.isdigit() and generation.isdigit()) or int(user_id) > 2**31 - 1:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
+
+
+def change_password(session: Session, *, user: User, current: str, new: str) -> User:
+    """A new password ends every session of the user; the caller signs this one in again."""
+    if not user.check_password(current):
+        raise Invalid("current", "Your current password is not right; type it again.")
+    _check_password(new)
+    user.password_hash = generate_password_hash(new)
+    end_sessions(user)
     session.flush()
     return user
 
@@ -186,7 +282,8 @@ def create_org(session: Session, *, slug: str, name: str, approved: bool = True)
     slug = slug.strip().lower()
     if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
         raise Conflict("slug", "An organization with slug %(slug)s exists already.", slug=slug)
-    org = Organization(slug=slug, name=name.strip() or slug, approved=approved)
+    name = clean_name(name.strip() or slug, field="name", high=200)
+    org = Organization(slug=slug, name=name, approved=approved)
     session.add(org)
     session.flush()
     return org
@@ -238,10 +335,22 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(query))
 
 
-def revoke_token(session: Session, *, user: User, token_id: int) -> ApiToken:
+def revoke_token(
+    session: Session, *, user: User, token_id: int, via: ApiToken | None = None
+) -> ApiToken:
+    """Revoke one of ``user``'s tokens. ``via`` is the token the request came with
+    (None: a signed-in web session). Any token may revoke itself (``jiebang logout``);
+    only a ``manage`` token may revoke the others, so a leaked read-only token cannot
+    cut its owner off."""
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("token", "No token %(id)s among yours.", id=token_id)
+    if via is not None and via.id != row.id and via.scope != "manage":
+        raise Forbidden(
+            "token",
+            "Revoking another token needs a token with scope 'manage'; or revoke it on your "
+            "profile page.",
+        )
     row.revoked = True
     return row
 

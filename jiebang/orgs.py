@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jiebang import audit
-from jiebang.accounts import Organization, Role, User, create_org
+from jiebang.accounts import Organization, Role, User, create_org, end_sessions
 from jiebang.errors import Conflict, Forbidden, Invalid
 
 
@@ -53,7 +53,8 @@ def set_org(session: Session, *, user: User, org: Organization | None, actor: Us
 
 
 def set_active(session: Session, *, user: User, active: bool, actor: User) -> User:
-    """Deactivated users cannot log in or use their tokens; one admin always stays."""
+    """Deactivated users cannot log in or use their tokens, and their web sessions end;
+    one admin always stays."""
     _admin(actor)
     if not active and user.role == Role.admin:
         admins = session.scalar(
@@ -62,5 +63,7 @@ def set_active(session: Session, *, user: User, active: bool, actor: User) -> Us
         if admins <= 1:
             raise Conflict("role", "Keep at least one administrator.")
     user.active = active
+    if not active:
+        end_sessions(user)
     audit.record(session, "user.active_changed", actor_id=actor.id, user=user.id, active=active)
     return user

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
-from flask_babel import Babel
+import hashlib
+import math
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
+from limits import parse as parse_limit
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.orm import Session
 
+from jiebang.accounts import normalize_email
 from jiebang.blobs import BlobStore
 from jiebang.db import make_engine, make_sessionmaker
 from jiebang.settings import Settings
@@ -37,6 +42,87 @@ limiter = Limiter(key_func=client_key)
 
 def login_limit() -> str:
     return current_app.config["JIEBANG"].login_rate_limit
+
+
+def login_limited() -> str:
+    return gettext(
+        "Too many sign-in attempts from your address. Wait %(minutes)d minutes, then try again.",
+        minutes=_minutes(login_limit()),
+    )
+
+
+def account_key() -> str:
+    """Rate-limit key: this app's namespace and the account a sign-in is for (the
+    email of the form or JSON body, normalised and hashed), whatever the address."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    email = normalize_email(email) if isinstance(email, str) else ""
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+    return f"{current_app.config['JIEBANG'].queue_name}:account:{digest}"
+
+
+def _minutes(limit: str) -> int:
+    return max(1, math.ceil(parse_limit(limit).get_expiry() / 60))
+
+
+def _account_limit() -> str:
+    return current_app.config["JIEBANG"].login_account_rate_limit
+
+
+def _account_limited() -> str:
+    return gettext(
+        "Too many failed sign-ins for this account. Wait %(minutes)d minutes, then try again.",
+        minutes=_minutes(_account_limit()),
+    )
+
+
+def _failed_sign_in(response) -> bool:
+    # A sign-in that worked redirects (page) or creates a token (API); a refused one
+    # (429) was not an attempt.
+    return response.status_code not in (201, 302, 429)
+
+
+# Failed sign-ins per account, on the page and the API together, from any address:
+# the per-address limit alone lets many addresses guess one account's password.
+account_login_limit = limiter.shared_limit(
+    _account_limit,
+    scope="login-account",
+    key_func=account_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    error_message=_account_limited,
+)
+
+
+def _user_key() -> str:
+    # Limits are checked before the view's login_required: anonymous callers share one key.
+    user_id = getattr(current_user, "id", "anonymous")
+    return f"{current_app.config['JIEBANG'].queue_name}:user:{user_id}"
+
+
+# Wrong current passwords on the password form count like failed sign-ins: a stolen
+# session must not become a way to guess the password.
+password_check_limit = limiter.limit(
+    _account_limit,
+    key_func=_user_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 400,
+    error_message=_account_limited,
+)
+
+
+def register_limit() -> str:
+    return current_app.config["JIEBANG"].register_rate_limit
+
+
+def register_limited() -> str:
+    return gettext(
+        "Too many sign-ups from your network. Wait %(minutes)d minutes, then try again.",
+        minutes=_minutes(register_limit()),
+    )
 
 
 def submit_limit() -> str:

@@ -14,21 +14,42 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from jiebang import accounts
+from jiebang.errors import ServiceError
+from web.errors import translate
+
+
+def valid_email(_form, field) -> None:
+    """The platform's one address check (``accounts.validate_email``), with its words."""
+    try:
+        accounts.validate_email(field.data or "")
+    except ServiceError as exc:
+        raise ValidationError(translate(exc)) from None
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), valid_email])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), valid_email])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
     confirm = PasswordField(
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
     )
 
 

@@ -51,3 +51,89 @@ def test_orgs_have_unique_slugs(session):
     with pytest.raises(Conflict):
         accounts.create_org(session, slug="PORT", name="Again")
     assert accounts.get_org(session, "port").name == "Port Group"
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["x@x.test", "a@localhost", "a@b", "a b@example.com", "a@@example.com", "@example.com", ""],
+)
+def test_one_email_check_refuses_what_the_web_form_refuses(session, email):
+    with pytest.raises(Invalid) as refused:
+        accounts.create_user(session, email=email, password="long-enough")
+    assert refused.value.field == "email"
+    assert "example.com" in refused.value.message or "reserved domain" in refused.value.message
+
+
+def test_reserved_domains_are_named_in_the_message(session):
+    with pytest.raises(Invalid, match=r"x\.test, a reserved domain"):
+        accounts.validate_email("good@x.test")
+
+
+@pytest.mark.parametrize(
+    ("email", "stored"),
+    [
+        (" Good@Example.COM ", "good@example.com"),
+        ("nobody@x.org", "nobody@x.org"),
+        ("first.last+tag@sub.example.co", "first.last+tag@sub.example.co"),
+        ("用户@例子.中国", "用户@例子.中国"),
+    ],
+)
+def test_ordinary_addresses_are_accepted_without_any_lookup(session, email, stored):
+    assert accounts.validate_email(email) == stored
+    user = accounts.create_user(session, email=email, password="long-enough")
+    assert user.email == stored
+    assert accounts.authenticate(session, email=email, password="long-enough") == user
+
+
+@pytest.mark.parametrize("name", ["Pa\u200bt", "Pat\u202e", "Pat\x00", "\u200b"])
+def test_display_names_of_users_and_organizations_refuse_hidden_characters(session, name):
+    with pytest.raises(Invalid, match="invisible or control") as user:
+        accounts.create_user(session, email="n@example.com", password="long-enough", name=name)
+    assert user.value.field == "name"
+    with pytest.raises(Invalid, match="invisible or control"):
+        accounts.create_org(session, slug="org", name=name)
+
+
+def test_display_names_are_normalised(session):
+    user = accounts.create_user(
+        session, email="n@example.com", password="long-enough", name="  Ｐａｔ \u00a0 Lee "
+    )
+    assert user.name == "Pat Lee"
+    assert accounts.create_org(session, slug="o", name=" Port\u3000Group ").name == "Port Group"
+
+
+def test_sign_up_with_a_taken_email_makes_nothing_and_says_nothing(session):
+    owner = accounts.sign_up(session, email="t@example.com", password="long-enough", name="T")
+    assert owner is not None
+    again = accounts.sign_up(session, email="T@example.com ", password="other-pass", name="X")
+    assert again is None
+    assert session.query(accounts.User).count() == 1
+    assert owner.check_password("long-enough") and owner.name == "T"
+    with pytest.raises(Invalid):  # mistakes the person can fix are still said
+        accounts.sign_up(session, email="t@example.com", password="short", name="T")
+
+
+def test_session_ids_end_with_log_out_deactivation_and_a_new_password(session):
+    from jiebang import orgs
+
+    admin = accounts.create_user(
+        session, email="a@example.com", password="long-enough", role="admin"
+    )
+    user = accounts.create_user(session, email="u@example.com", password="long-enough")
+    first = user.get_id()
+    assert accounts.user_for_session(session, first) == user
+    assert accounts.user_for_session(session, str(user.id)) is None  # the old form
+    accounts.end_sessions(user)
+    assert accounts.user_for_session(session, first) is None
+    second = user.get_id()
+    orgs.set_active(session, user=user, active=False, actor=admin)
+    assert accounts.user_for_session(session, second) is None
+    orgs.set_active(session, user=user, active=True, actor=admin)
+    third = user.get_id()
+    with pytest.raises(Invalid) as wrong:
+        accounts.change_password(session, user=user, current="nope", new="new-password")
+    assert wrong.value.field == "current"
+    assert accounts.user_for_session(session, third) == user
+    accounts.change_password(session, user=user, current="long-enough", new="new-password")
+    assert accounts.user_for_session(session, third) is None
+    assert accounts.authenticate(session, email="u@example.com", password="new-password") == user

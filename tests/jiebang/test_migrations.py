@@ -89,3 +89,55 @@ def test_migrations_run_forward_on_a_database_with_data(empty_database_url):
         assert [tuple(r) for r in best] == [(1, 2, 0.7, 3)]
         assert conn.execute(text("SELECT count(*) FROM board_versions")).scalar() == 0
     engine.dispose()
+
+
+def test_0005_keys_existing_team_names_and_keeps_sessions(empty_database_url):
+    """Teams named alike before 0005 keep their names and get distinct keys."""
+    from sqlalchemy import text
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO organizations (id, slug, name, approved, created_at) "
+                "VALUES (1, 'acme', 'Acme', true, '2026-11-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO challenges (id, slug, sponsor_org_id, scenario, title_en, title_zh, "
+                "summary_en, summary_zh, description_md, metric, targets, prize_amount, "
+                "prize_currency, prize_rule, opens_at, closes_at, timezone, daily_submissions, "
+                "running_submissions, final_selections, team_size, cpus, memory_mb, "
+                "time_limit_s, public_fraction, split_secret, dataset_hash, show_logs, status, "
+                "created_at) VALUES (1, 'old', 1, 'logistics', 'Old', '旧', '', '', '', "
+                "'accuracy', '[]', 10, 'CNY', 'winner-takes-all', '2026-11-01 00:00:00', "
+                "'2027-01-01 00:00:00', 'Asia/Shanghai', 5, 2, 2, 5, 1, 512, 60, 0.3, 's', 'h', "
+                "false, 'open', '2026-11-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+                "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
+            )
+        )
+        for team_id, name in [(1, "Team A"), (2, "team\u00a0a"), (3, "Ｂｌｕｅ")]:
+            conn.execute(
+                text(
+                    "INSERT INTO teams (id, challenge_id, name, join_code, created_by, "
+                    "created_at) VALUES (:id, 1, :name, :code, 1, '2026-11-01')"
+                ),
+                {"id": team_id, "name": name, "code": f"code{team_id}"},
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT id, name, name_key FROM teams ORDER BY id")).all()
+        assert [tuple(k) for k in keys] == [
+            (1, "Team A", "team a"),
+            (2, "team\u00a0a", "team a#2"),
+            (3, "Ｂｌｕｅ", "blue"),
+        ]
+        assert conn.execute(text("SELECT session_generation FROM users")).scalar() == 0
+    engine.dispose()

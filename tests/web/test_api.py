@@ -170,3 +170,61 @@ def test_the_audit_head_is_for_staff(client, world, session, token_for):
     from jiebang import audit
 
     assert audit.verify(session, head=body["head"]).ok
+
+
+def test_a_read_token_cannot_list_or_revoke_the_other_tokens(client, world, session, token_for):
+    """A leaked read-only token must not cut its owner off: managing tokens takes a
+    manage token (or the profile page); any token may still revoke itself."""
+    user = world.user("t@example.com")
+    session.commit()
+    read, submit, manage = (token_for(user, scope=s) for s in ("read", "submit", "manage"))
+    ids = {t["scope"]: t["id"] for t in client.get("/api/v1/tokens", headers=manage).json["tokens"]}
+    for weak in (read, submit):
+        assert client.get("/api/v1/tokens", headers=weak).status_code == 403
+        refused = client.delete(f"/api/v1/tokens/{ids['manage']}", headers=weak)
+        assert refused.status_code == 403
+        assert "scope 'manage'" in refused.get_json()["error"]["message"]
+    assert client.get("/api/v1/tokens", headers=manage).status_code == 200  # still works
+    assert client.delete(f"/api/v1/tokens/{ids['read']}", headers=read).status_code == 200
+    assert client.delete(f"/api/v1/tokens/{ids['submit']}", headers=manage).status_code == 200
+    assert client.get("/api/v1/challenges", headers=submit).status_code == 200  # public
+    assert (
+        client.post(
+            "/api/v1/challenges/parity/teams", json={"name": "x y"}, headers=submit
+        ).status_code
+        == 401
+    )
+
+
+def test_sponsor_members_and_admins_cannot_form_teams_over_the_api(
+    client, world, session, published, token_for
+):
+    sponsor = token_for(world.user("s@example.com", "sponsor", org=published.sponsor))
+    member = token_for(world.user("m@example.com", org=published.sponsor))  # not yet approved
+    admin = token_for(world.user("a@example.com", "admin"))
+    for headers, words in ((sponsor, "sponsor"), (member, "sponsor"), (admin, "Administrators")):
+        refused = client.post(
+            "/api/v1/challenges/parity/teams", json={"name": "Inside"}, headers=headers
+        )
+        assert refused.status_code == 403 and words in refused.get_json()["error"]["message"]
+
+
+def test_team_names_with_invisible_characters_are_refused_over_the_api(
+    client, world, session, published, token_for
+):
+    headers = token_for(world.user("p@example.com"))
+    other = token_for(world.user("q@example.com"))
+    hidden = client.post(
+        "/api/v1/challenges/parity/teams", json={"name": "Sharp\u200bEyes"}, headers=headers
+    )
+    assert hidden.status_code == 400
+    assert hidden.get_json()["error"]["field"] == "name"
+    assert "U+200B" in hidden.get_json()["error"]["message"]
+    made = client.post(
+        "/api/v1/challenges/parity/teams", json={"name": "Sharp  Eyes "}, headers=headers
+    )
+    assert made.get_json()["name"] == "Sharp Eyes"
+    alike = client.post(
+        "/api/v1/challenges/parity/teams", json={"name": "ｓｈａｒｐ\u00a0eyes"}, headers=other
+    )
+    assert alike.status_code == 409 and alike.get_json()["error"]["field"] == "name"

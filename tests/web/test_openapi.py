@@ -39,7 +39,11 @@ def seeded(app, world, session, published, redis_conn):
 
     # Rate limits would make answers depend on how many requests came before.
     app.config["JIEBANG"] = app.config["JIEBANG"].model_copy(
-        update={"login_rate_limit": "10000/minute", "submit_rate_limit": "10000/minute"}
+        update={
+            "login_rate_limit": "10000/minute",
+            "login_account_rate_limit": "10000/minute",
+            "submit_rate_limit": "10000/minute",
+        }
     )
     admin = world.user("admin@example.com", "admin")
     team = world.team(published, world.user("p@example.com"), name="Players")
@@ -89,8 +93,14 @@ def test_tokens_by_password_listed_and_revoked(client, world, session):
     assert made.status_code == 201
     body = made.get_json()
     headers = {"Authorization": f"Bearer {body['token']}"}
-    listed = client.get("/api/v1/tokens", headers=headers).get_json()["tokens"]
-    assert [t["id"] for t in listed] == [body["id"]] and "token" not in listed[0]
+    assert client.get("/api/v1/tokens", headers=headers).status_code == 403  # needs manage
+    manage = client.post(
+        "/api/v1/tokens",
+        json={"email": "t@example.com", "password": "password123", "scope": "manage"},
+    ).get_json()
+    full = {"Authorization": f"Bearer {manage['token']}"}
+    listed = client.get("/api/v1/tokens", headers=full).get_json()["tokens"]
+    assert [t["id"] for t in listed] == [manage["id"], body["id"]] and "token" not in listed[0]
     assert client.delete(f"/api/v1/tokens/{body['id']}", headers=headers).status_code == 200
     assert client.get("/api/v1/tokens", headers=headers).status_code == 401
 

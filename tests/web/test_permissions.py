@@ -23,6 +23,8 @@ ALLOWED = {
     ("POST", "/api/v1/challenges/{slug}/verdicts"): set(),
     ("GET", "/api/v1/challenges/{slug}/judging"): set(),  # private until close
     ("POST", "/api/v1/challenges"): set(),  # no bundle sent: nobody
+    # Nobody who holds the labels competes: not the sponsor, its judge, an admin.
+    ("POST", "/api/v1/challenges/{slug}/teams"): {"outsider"},
     ("GET", "/api/v1/submissions/{submission_id}"): {"member", "admin"},
     ("POST", "/api/v1/submissions/{submission_id}/select"): {"member"},
     ("DELETE", "/api/v1/submissions/{submission_id}/select"): {"member"},

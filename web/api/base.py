@@ -72,6 +72,7 @@ def token_required(scope: str = "read"):
                     403,
                 )
             g.api_user = record.user
+            g.api_token = record
             return view(*args, **kwargs)
 
         wrapper.openapi = getattr(view, "openapi", None)

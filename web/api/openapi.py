@@ -22,7 +22,8 @@ SCOPES = ("read", "submit", "manage")
 DESCRIPTION = (
     "Jiebang's REST API. Authenticate with `Authorization: Bearer <token>`; a token "
     "has a scope: `read` (read only), `submit` (also teams, submissions, selections) "
-    "or `manage` (also sponsor, judge and admin actions). Errors are "
+    "or `manage` (also listing and revoking your other tokens, and sponsor, judge and "
+    "admin actions). Errors are "
     '`{"error": {"code", "message", "field"}}`.'
 )
 

@@ -1,4 +1,8 @@
-"""API tokens: made with email and password (``jiebang login``), listed, revoked."""
+"""API tokens: made with email and password (``jiebang login``), listed, revoked.
+
+Managing tokens takes a ``manage`` token (or the profile page): a leaked read or
+submit token cannot list its owner's tokens nor revoke them; it may revoke itself.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from web.api import schemas as s
 from web.api.base import bp, parse, token_required
 from web.api.openapi import doc
 from web.errors import api_error
-from web.ext import db, limiter, login_limit
+from web.ext import account_login_limit, db, limiter, login_limit, login_limited
 
 
 @bp.post("/tokens")
@@ -23,7 +27,8 @@ from web.ext import db, limiter, login_limit
     status=201,
     body=s.TokenCreate,
 )
-@limiter.limit(login_limit)
+@limiter.limit(login_limit, error_message=login_limited)
+@account_login_limit
 def create_token():
     session = db()
     body = parse(s.TokenCreate)
@@ -62,18 +67,23 @@ def _view(row: accounts.ApiToken) -> dict:
 
 
 @bp.get("/tokens")
-@doc("Your tokens (never the secrets)", s.TokenList, tag="tokens", scope="read")
-@token_required("read")
+@doc("Your tokens (never the secrets)", s.TokenList, tag="tokens", scope="manage")
+@token_required("manage")
 def list_tokens():
     rows = accounts.list_tokens(db(), g.api_user)
     return jsonify({"tokens": [_view(r) for r in rows]})
 
 
 @bp.delete("/tokens/<id:token_id>")
-@doc("Revoke one of your tokens", s.TokenRevoked, tag="tokens", scope="read")
+@doc(
+    "Revoke one of your tokens (any token may revoke itself; others need scope manage)",
+    s.TokenRevoked,
+    tag="tokens",
+    scope="read",
+)
 @token_required("read")
 def revoke_token(token_id: int):
     session = db()
-    accounts.revoke_token(session, user=g.api_user, token_id=token_id)
+    accounts.revoke_token(session, user=g.api_user, token_id=token_id, via=g.api_token)
     session.commit()
     return jsonify({"id": token_id, "revoked": True})

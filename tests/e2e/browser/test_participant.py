@@ -24,6 +24,12 @@ def _junk_zip(tmp_path):
     return path
 
 
+SIGNED_UP = (
+    "Welcome to Jiebang! Sign in with your email and password. (If this address had "
+    "an account already, nothing was changed: sign in with its password.)"
+)
+
+
 def test_a_participant_takes_part_and_watches_a_submission_score(
     pages, digits, lang, tr, shot, check, request, tmp_path
 ):
@@ -42,7 +48,12 @@ def test_a_participant_takes_part_and_watches_a_submission_score(
     page.get_by_label(tr("Password"), exact=True).fill("password123")
     page.get_by_label(tr("Repeat password")).fill("password123")
     page.get_by_role("button", name=tr("Sign up")).click()
-    expect(page.get_by_text(tr("Welcome to Jiebang!"))).to_be_visible()
+    # Sign-up says the same whether the address was free or not: sign in next.
+    page.wait_for_url("**/login**")
+    expect(page.get_by_text(tr(SIGNED_UP))).to_be_visible()
+    page.get_by_label(tr("Email")).fill("ada@example.com")
+    page.get_by_label(tr("Password"), exact=True).fill("password123")
+    page.get_by_role("button", name=tr("Log in")).click()
 
     # Back on the challenge's My team tab: form a team.
     expect(page.get_by_role("heading", name=tr("Create a team"))).to_be_visible()
