@@ -56,7 +56,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_teams_challenge_id_name_key", table_name="teams")
-    with op.batch_alter_table("teams", schema=None) as batch_op:
-        batch_op.drop_column("name_key")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("session_generation")
+    if op.get_bind().dialect.name == "sqlite":
+        # In place (SQLite 3.35+): a batch rebuild of teams trips the foreign keys.
+        op.execute("ALTER TABLE teams DROP COLUMN name_key")
+        op.execute("ALTER TABLE users DROP COLUMN session_generation")
+        return
+    op.drop_column("teams", "name_key")
+    op.drop_column("users", "session_generation")
