@@ -34,7 +34,8 @@ ENV PATH=/opt/jiebang/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
     JIEBANG_DATA_DIR=/var/lib/jiebang
 WORKDIR /home/jiebang
 # The web app and the CLI run unprivileged; the worker is started as root (see
-# docker-compose.yml): it drives the host's Docker engine and mounts each run's /output tmpfs.
+# docker-compose.yml): it drives Jiebang's own Docker engine (/run/jiebang/docker.sock, never the
+# host's) and mounts each run's /output tmpfs.
 USER 10002:10002
 EXPOSE 5000
 CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "8", "web.wsgi:app"]

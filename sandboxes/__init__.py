@@ -8,7 +8,7 @@ from sandboxes.archive import ArchiveError, ImageArchive, inspect_image_archive,
 from sandboxes.base import BASE_IMAGE, base_image_id, build_base_image
 from sandboxes.bundle import BundleError, BundleInfo, check_bundle, extract_bundle
 from sandboxes.cli import sandbox
-from sandboxes.docker_client import connect
+from sandboxes.docker_client import DEFAULT_DOCKER_HOST, connect
 from sandboxes.runner import Limits, RunResult, reap, run
 from sandboxes.scratch import new_dir as new_scratch_dir
 from sandboxes.scratch import remove_dir as remove_scratch_dir
@@ -16,6 +16,7 @@ from sandboxes.thin import Thinned, base_layers, thin_archive
 
 __all__ = [
     "BASE_IMAGE",
+    "DEFAULT_DOCKER_HOST",
     "ArchiveError",
     "BundleError",
     "BundleInfo",

@@ -6,8 +6,14 @@
 # Safe to run again: the build context is made afresh and the tag moved to the new image.
 #   bash scripts/build-app-image.sh            # tag jiebang/app:latest
 #   JIEBANG_APP_IMAGE=jiebang/app:0.1 bash scripts/build-app-image.sh
+# It builds on Jiebang's own engine (JIEBANG_DOCKER_HOST, default
+# unix:///run/jiebang/docker.sock), where the base image is; to run the compose stack on the
+# host's engine, copy the image there (README.md, "Scale-out").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+ENGINE=${JIEBANG_DOCKER_HOST:-unix:///run/jiebang/docker.sock}
+docker() { command docker -H "$ENGINE" "$@"; }
 
 TAG=${JIEBANG_APP_IMAGE:-jiebang/app:latest}
 BASE=jiebang/python:3.11
@@ -15,7 +21,7 @@ CONTEXT=build/app-image
 PIP=.venv/bin/pip
 
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
-  echo "no $BASE here: run scripts/setup.sh or .venv/bin/jiebang sandbox build-base first" >&2
+  echo "no $BASE on $ENGINE: run scripts/setup.sh or .venv/bin/jiebang sandbox build-base first" >&2
   exit 1
 fi
 [ -x "$PIP" ] || { echo "no $PIP: run scripts/setup.sh first" >&2; exit 1; }
@@ -64,4 +70,4 @@ current=$(docker image inspect --format '{{.Id}}' "$TAG")
 if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
   docker rmi "$previous" >/dev/null 2>&1 || true
 fi
-echo "built $TAG ($current)"
+echo "built $TAG ($current) on $ENGINE"

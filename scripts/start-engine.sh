@@ -26,16 +26,20 @@ PIDFILE=${JIEBANG_ENGINE_PIDFILE:-/run/jiebang/docker.pid}
 LOG=${JIEBANG_ENGINE_LOG:-/var/log/jiebang-dockerd.log}
 NAMESPACE=${JIEBANG_ENGINE_NAMESPACE:-jiebang}
 UNIT=jiebang-dockerd.service
+# A network namespace of its own (unshare --net; only a loopback, down): a dockerd with
+# "bridge": "none" deletes any interface called docker0 as it starts, which would cut the
+# host engine's containers off; in there it finds none, and it can change no interface,
+# route, iptables rule or sysctl of the host. The socket is a file, reachable from the host.
 # Its own containerd namespaces: when the host runs a system containerd
 # (/run/containerd/containerd.sock), both engines share it without seeing each other's
 # containers; otherwise this dockerd starts a containerd of its own under EXEC_ROOT.
-ARGS=(--config-file "$CONFIG" --host "unix://$SOCK" --data-root "$DATA_ROOT"
-  --exec-root "$EXEC_ROOT" --pidfile "$PIDFILE"
+COMMAND=(/usr/bin/unshare --net -- /usr/sbin/dockerd --config-file "$CONFIG"
+  --host "unix://$SOCK" --data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT" --pidfile "$PIDFILE"
   --containerd-namespace "$NAMESPACE" --containerd-plugins-namespace "$NAMESPACE-plugins")
 
 case "${1:-}" in
   "" | --stop) ;;
-  --command) echo /usr/sbin/dockerd "${ARGS[@]}"; exit 0 ;;
+  --command) echo "${COMMAND[@]}"; exit 0 ;;
   *) echo "usage: $0 [--stop | --command]" >&2; exit 2 ;;
 esac
 
@@ -67,14 +71,15 @@ wait_until() { # seconds, command...
   for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 1; done
   "$@"
 }
-not_running() { ! our_pid >/dev/null; }
+# Gone, or a zombie that its parent has yet to reap (it holds nothing any more).
+gone() { ! [ -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
 start() {
   if under_systemd; then
     systemctl start "$UNIT"
   else
     # setsid: the engine must outlive the shell (and process group) that started it.
-    setsid -f /usr/sbin/dockerd "${ARGS[@]}" >>"$LOG" 2>&1 </dev/null
+    setsid -f "${COMMAND[@]}" >>"$LOG" 2>&1 </dev/null
   fi
   wait_until 60 answers || {
     echo "Jiebang's dockerd did not start; the end of $LOG:" >&2
@@ -92,7 +97,7 @@ stop() {
   local pid
   pid=$(our_pid) || return 0
   kill -TERM "$pid"
-  wait_until 60 not_running || { echo "Jiebang's dockerd ($pid) did not stop" >&2; exit 1; }
+  wait_until 60 gone "$pid" || { echo "Jiebang's dockerd ($pid) did not stop" >&2; exit 1; }
 }
 
 if [ "${1:-}" = "--stop" ]; then

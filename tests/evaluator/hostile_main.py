@@ -254,6 +254,10 @@ def network(params):
         "docker_sock": attempt(
             lambda: socket.socket(socket.AF_UNIX).connect("/var/run/docker.sock")
         ),
+        # Jiebang's own engine, the one that runs this container.
+        "jiebang_docker_sock": attempt(
+            lambda: socket.socket(socket.AF_UNIX).connect("/run/jiebang/docker.sock")
+        ),
     }
     for host in params.get("hosts", []):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
