@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from challenges.metrics import label_str
+from evaluator.messages import message
 from evaluator.prediction_errors import examples, id_error, repeated, repeats
 
 NEWLINE = ord("\n")
@@ -180,9 +181,11 @@ def align(name: str, found: Ids, labels: Ids) -> np.ndarray | None:
     if duplicated.any():
         problems.append(repeated(ids, duplicated))
     if len(wrong):
-        problems.append(f"{len(wrong)} ids are not test ids, e.g. {examples(wrong)}")
+        problems.append(message("output.unknown_ids", count=len(wrong), examples=examples(wrong)))
     if len(missing):
-        problems.append(f"{len(missing)} test ids are missing, e.g. {examples(missing)}")
+        problems.append(
+            message("output.missing_ids", count=len(missing), examples=examples(missing))
+        )
     counts = {"repeated": len(repeats(ids, duplicated)), "unknown": len(wrong)}
     raise id_error(name, problems, **counts, missing=len(missing))
 

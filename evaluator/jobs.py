@@ -20,8 +20,8 @@ from challenges.metrics import get_metric
 from challenges.models import Challenge
 from evaluator import inputs, queue, standings
 from evaluator.context import Context, current
-from evaluator.models import Failure, Kind, State, Submission
-from evaluator.outcome import Outcome, classify_run
+from evaluator.models import Kind, State, Submission
+from evaluator.outcome import Outcome, classify_run, rejected
 from evaluator.recovery import ACTIVE, Heartbeat, give_up_or_retry, lease_until
 from evaluator.worker import worker_name
 from jiebang import audit
@@ -75,7 +75,8 @@ def _claim(ctx: Context, submission_id: int) -> int | None:
                 started_at=utcnow(),
                 attempts=Submission.attempts + 1,
                 worker=worker_name(),
-                message="",
+                message_code="",
+                message_params={},
                 lease_expires_at=lease_until(ctx.settings),
             )
             .returning(Submission.attempts)
@@ -111,13 +112,13 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
             try:
                 image_id = inputs.ensure_image(client, blob, sub.image_id)
             except sandboxes.ArchiveError as exc:
-                return Outcome(State.rejected, Failure.bad_output, str(exc))
+                return rejected(exc)
         else:
             image_id = inputs.base_image(client)
             try:
                 code_dir = sandboxes.extract_bundle(blob, scratch / "code")
             except sandboxes.BundleError as exc:
-                return Outcome(State.rejected, Failure.bad_output, str(exc))
+                return rejected(exc)
             command = ["python", "/code/main.py"]
         input_dir = inputs.ensure_inputs(ctx, challenge)
         limits = sandboxes.Limits(
@@ -173,7 +174,7 @@ def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) ->
         sub.lease_expires_at = None
         sub.status = outcome.status.value
         sub.failure = outcome.failure.value if outcome.failure else None
-        sub.message = outcome.message
+        sub.tell(outcome.message_code, **outcome.message_params)
         sub.public_score = _finite(outcome.public_score)
         sub.private_score = _finite(outcome.private_score)
         sub.runtime_s = outcome.runtime_s

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.models import Challenge
+from evaluator import messages
 from jiebang.accounts import Team, User
 from jiebang.db import Base, UTCDateTime, utcnow
 
@@ -56,7 +57,10 @@ class Submission(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(12), default=State.queued.value)
     failure: Mapped[str | None] = mapped_column(String(20))
-    message: Mapped[str] = mapped_column(Text, default="")
+    # What the team is told: a code of evaluator.messages and its parameters, put into
+    # words when shown, in the reader's language. "" when there is nothing to tell.
+    message_code: Mapped[str] = mapped_column(String(40), default="")
+    message_params: Mapped[dict] = mapped_column(JSON, default=dict)
     image_id: Mapped[str | None] = mapped_column(String(80))
     dataset_hash: Mapped[str | None] = mapped_column(String(64))
     public_score: Mapped[float | None] = mapped_column(Float)
@@ -87,6 +91,17 @@ class Submission(Base):
     @property
     def is_rerun(self) -> bool:
         return self.rerun_of_id is not None
+
+    @property
+    def message(self) -> str:
+        """The message in English (logs, the demo, tests); pages and the API translate
+        ``message_code`` for their reader instead."""
+        return messages.english(self.message_code, self.message_params)
+
+    def tell(self, code: str = "", **params: object) -> None:
+        """Set the message (no arguments: none)."""
+        self.message_code = code
+        self.message_params = params
 
 
 class BoardVersion(Base):

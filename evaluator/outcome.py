@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 import sandboxes
 from challenges.metrics import Metric
+from evaluator import messages
 from evaluator.models import Failure, State
 from evaluator.scoring import PredictionError, score_predictions
 
 PREDICTIONS = "predictions.csv"
 # Exit codes of the container's init when it cannot run the command at all.
-NOT_RUNNABLE = {126: "is not an executable file", 127: "was not found in the image"}
+NOT_RUNNABLE = {126: "run.not_executable", 127: "run.not_found"}
 
 
 @dataclass
 class Outcome:
+    """``message_code`` and ``message_params``: what the team is told, as a code of
+    :mod:`evaluator.messages` (put into words when shown); "" when nothing."""
+
     status: State
     failure: Failure | None = None
-    message: str = ""
+    message_code: str = ""
+    message_params: dict = field(default_factory=dict)
     public_score: float | None = None
     private_score: float | None = None
     runtime_s: float | None = None
@@ -30,6 +36,31 @@ class Outcome:
     log: str = ""
     image_id: str | None = None
     dataset_hash: str | None = None
+
+    @property
+    def message(self) -> str:
+        """In English, for logs and tests."""
+        return messages.english(self.message_code, self.message_params)
+
+
+def failed(failure: Failure, code: str, /, state: State = State.failed, **params) -> Outcome:
+    return Outcome(state, failure, code, plain(params))
+
+
+def rejected(exc: sandboxes.ArchiveError | sandboxes.BundleError) -> Outcome:
+    """An upload the worker refused when it unpacked it."""
+    return failed(Failure.bad_output, "upload.rejected", State.rejected, reason=str(exc))
+
+
+def plain(params: dict) -> dict:
+    """The parameters as JSON holds them (numpy numbers become Python's)."""
+    return json.loads(
+        json.dumps(params, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def classify_run(
@@ -47,29 +78,23 @@ def classify_run(
         exit_code=result.exit_code,
         log=result.log,
     )
+
+    def fail(failure: Failure, code: str, **params) -> Outcome:
+        outcome = failed(failure, code, **params)
+        for name, value in measured.items():
+            setattr(outcome, name, value)
+        return outcome
+
     if result.timed_out:
-        message = (
-            f"The run took longer than the {limits.time_limit_s:g} s time limit and was stopped."
-        )
-        return Outcome(State.failed, Failure.timeout, message, **measured)
+        return fail(Failure.timeout, "run.timeout", limit_s=_number(limits.time_limit_s))
     if result.oom_killed:
-        message = f"The run used more than its {limits.memory_mb} MB of memory and was stopped."
-        return Outcome(State.failed, Failure.memory, message, **measured)
+        return fail(Failure.memory, "run.memory", limit_mb=_number(limits.memory_mb))
     if result.start_error:
-        message = f"The container could not start: {result.start_error}"
-        return Outcome(State.failed, Failure.crash, message, **measured)
+        return fail(Failure.crash, "run.not_started", detail=result.start_error)
     if result.exit_code in NOT_RUNNABLE:
-        message = (
-            f"The container exited with code {result.exit_code}: its command "
-            f"{NOT_RUNNABLE[result.exit_code]}. Check the image's ENTRYPOINT and CMD."
-        )
-        return Outcome(State.failed, Failure.crash, message, **measured)
+        return fail(Failure.crash, NOT_RUNNABLE[result.exit_code], exit_code=result.exit_code)
     if result.exit_code != 0:
-        message = (
-            f"The container exited with code {result.exit_code} before finishing. "
-            "Check that it runs with no network, as user 10001, on a read-only filesystem."
-        )
-        return Outcome(State.failed, Failure.crash, message, **measured)
+        return fail(Failure.crash, "run.crash", exit_code=result.exit_code)
     try:
         scores = score_predictions(
             result.output_dir / PREDICTIONS,
@@ -79,7 +104,7 @@ def classify_run(
             max_bytes=max_bytes,
         )
     except PredictionError as exc:
-        return Outcome(State.failed, Failure.bad_output, str(exc), **measured)
+        return fail(Failure.bad_output, exc.message_code, **exc.params)
     return Outcome(
         State.scored,
         public_score=scores.public,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaluator.ids import Ids, packed_words
+from evaluator.messages import message
 from evaluator.prediction_errors import (
     PredictionError,
     at,
@@ -68,10 +69,10 @@ def _check_header(fields: list[str], header: list[str] | set[str], name: str) ->
         if fields != header:
             raise PredictionError(
                 "header",
-                f'The first line of {name} must be exactly "{",".join(header)}"; '
-                f'it is "{clip(",".join(fields))}".',
+                "output.header",
                 file=name,
                 expected=",".join(header),
+                found=clip(",".join(fields)),
             )
         return header[1:]
     columns = fields[1:]
@@ -80,22 +81,20 @@ def _check_header(fields: list[str], header: list[str] | set[str], name: str) ->
     missing = len(header - set(columns))
     if fields[:1] == ["id"] and not (unknown or repeated or missing):
         return columns
-    problems = [] if fields[:1] == ["id"] else ['the first column must be "id"']
+    problems = [] if fields[:1] == ["id"] else [message("output.first_column")]
     if unknown:
-        problems.append("unknown columns: " + ", ".join(f'"{clip(c)}"' for c in unknown[:5]))
+        problems.append(message("output.unknown_columns", names=_names(unknown)))
     if repeated:
-        problems.append("repeated columns: " + ", ".join(f'"{clip(c)}"' for c in repeated[:5]))
+        problems.append(message("output.repeated_columns", names=_names(repeated)))
     if missing:
-        problems.append(f"{missing} class columns are missing")
+        problems.append(message("output.missing_columns", count=missing))
     raise PredictionError(
-        "header",
-        f'The first line of {name} must be "id" and then one column per class '
-        f"({len(header)} columns, named as the challenge names the classes): "
-        + "; ".join(problems)
-        + ".",
-        file=name,
-        classes=len(header),
+        "header", "output.class_header", file=name, classes=len(header), problems=problems
     )
+
+
+def _names(columns: list[str]) -> str:
+    return ", ".join(f'"{clip(c)}"' for c in columns[:5])
 
 
 def _trimmed(body: bytes, name: str) -> bytes:
@@ -104,7 +103,7 @@ def _trimmed(body: bytes, name: str) -> bytes:
     while end and body[end - 1] in b"\r\n":
         end -= 1
     if not end:
-        raise PredictionError("no_rows", f"{name} has a header but no rows.", file=name)
+        raise PredictionError("no_rows", "output.no_rows", file=name)
     return body if body[end:] in (b"\n", b"\r\n") else body[:end] + b"\n"
 
 
@@ -170,7 +169,7 @@ def _rows_csv(body: bytes, width: int, name: str) -> tuple[Ids, np.ndarray]:
                 raise empty(name, line, "id")
             lines.append(line)
     except csv.Error as exc:
-        raise at(name, reader.line_num + 1, "csv", f"is not valid CSV ({exc})") from None
+        raise at(name, reader.line_num + 1, "csv", "output.csv_line", detail=str(exc)) from None
     return Ids.of_strings(np.array(ids, dtype=object)), np.array(lines)
 
 
@@ -216,7 +215,7 @@ def _values(
         )
 
     def line(row: int) -> int:
-        return int(lines[row]) if lines is not None else row + 2
+        return int(lines[row]) if lines is not None else int(row) + 2
 
     numeric = kind != "label"
     try:
@@ -233,8 +232,8 @@ def _values(
                         name,
                         line(row),
                         "not_a_number",
-                        f'has "{clip(value)}" in column "{clip(column)}", which is not a number',
-                        column=column,
+                        "output.not_a_number",
+                        column=clip(column),
                         value=clip(value),
                     ) from None
                 if math.isnan(float(value)):
@@ -261,7 +260,7 @@ def _values(
                 name,
                 line(off[0]),
                 "bad_sum",
-                f"has probabilities that sum to {sums[off[0]]:.6g}; each row must sum to 1",
+                "output.bad_sum",
                 sum=float(sums[off[0]]),
             )
     return frame

@@ -15,10 +15,10 @@ log = logging.getLogger(__name__)
 
 BOM = b"\xef\xbb\xbf"
 _KINDS = (
-    (stat.S_ISLNK, "symlink", "a symbolic link"),
-    (stat.S_ISDIR, "directory", "a directory"),
-    (stat.S_ISFIFO, "fifo", "a named pipe (FIFO)"),
-    (stat.S_ISSOCK, "socket", "a socket"),
+    (stat.S_ISLNK, "symlink"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
 )
 
 
@@ -33,16 +33,12 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         _check_kind(os.lstat(path), name)  # before opening: opening a device can act
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise PredictionError(
-            "missing", f"{name} was not found: write your predictions to {name}.", file=name
-        ) from None
+        raise PredictionError("missing", "output.missing", file=name) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise not_a_file(name, "symlink", "a symbolic link") from None
+            raise not_a_file(name, "symlink") from None
         log.warning("cannot open %s: %s", path, exc)
-        raise PredictionError(
-            "unreadable", f"{name} could not be opened: write it as a readable file.", file=name
-        ) from None
+        raise PredictionError("unreadable", "output.unreadable", file=name) from None
     with open(fd, "rb", buffering=0) as f:
         info = os.fstat(fd)
         _check_kind(info, name)  # the file may have been swapped since lstat
@@ -60,24 +56,24 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 def _check_kind(info: os.stat_result, name: str) -> None:
     if stat.S_ISREG(info.st_mode):
         return
-    for test, kind, text in _KINDS:
+    for test, kind in _KINDS:
         if test(info.st_mode):
-            raise not_a_file(name, kind, text)
-    raise not_a_file(name, "device", "a device")
+            raise not_a_file(name, kind)
+    raise not_a_file(name, "device")
 
 
 def _decoded(data: bytes, name: str) -> bytes:
     if data.startswith(BOM):
         data = data[len(BOM) :]
     if not data or data.isspace():
-        raise PredictionError("empty", f"{name} is empty.", file=name)
+        raise PredictionError("empty", "output.empty_file", file=name)
     nul = data.find(b"\0")
     if nul >= 0:
-        raise at(name, data.count(b"\n", 0, nul) + 1, "binary", "holds a NUL byte")
+        raise at(name, data.count(b"\n", 0, nul) + 1, "binary", "output.binary")
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            raise at(name, line, "encoding", "is not UTF-8 text; save the file as UTF-8") from None
+            raise at(name, line, "encoding", "output.encoding") from None
     return data

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 ACTIVE = (State.running.value, State.scoring.value)
-RETRYING = "A platform problem interrupted the run; it will be retried."
+RETRYING = "platform.retrying"  # the message of a row queued again (evaluator.messages)
 
 
 def lease_until(settings: Settings, now: dt.datetime | None = None) -> dt.datetime:
@@ -94,10 +94,7 @@ def give_up_or_retry(session: Session, sub: Submission, reason: str) -> bool:
         sub.failure = Failure.infrastructure.value
         sub.finished_at = utcnow()
         sub.lease_expires_at = None
-        sub.message = (
-            f"The platform could not run this submission after {sub.attempts} attempts. "
-            "It does not count against your quota; please submit it again."
-        )
+        sub.tell("platform.gave_up", attempts=sub.attempts)
         audit.record(
             session,
             "submission.failed",
@@ -110,7 +107,7 @@ def give_up_or_retry(session: Session, sub: Submission, reason: str) -> bool:
     sub.status = State.queued.value
     sub.failure = None
     sub.lease_expires_at = None
-    sub.message = RETRYING
+    sub.tell(RETRYING)
     return True
 
 

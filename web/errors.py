@@ -5,11 +5,17 @@ from __future__ import annotations
 from flask import jsonify
 from flask_babel import gettext
 
+from evaluator import messages
 from jiebang.errors import ServiceError
 
 
 def translate(exc: ServiceError) -> str:
     return gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
+
+
+def translate_message(code: str | None, params: dict | None) -> str:
+    """A stored message (``evaluator.messages``) in the reader's language."""
+    return messages.render(code, params, gettext)
 
 
 def api_error(code: str, message: str, status: int, field: str | None = None):

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from challenges.metrics import METRICS
 from challenges.scenarios import catalog
 from jiebang.db import utcnow
+from web.errors import translate_message
 from web.i18n import LANGUAGES, WORDS, lang, word
 
 ALLOWED_TAGS = {
@@ -137,6 +138,11 @@ def _js_words(locale: str) -> dict:
     return words
 
 
+def told(sub) -> str:
+    """What a submission tells its team, in the reader's language."""
+    return translate_message(sub.message_code, sub.message_params)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["local_time"] = local_time
@@ -146,5 +152,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["metric_name"] = metric_name
     app.jinja_env.filters["target_text"] = target_text
     app.jinja_env.globals.update(
-        utcnow=utcnow, lang=lang, LANGUAGES=LANGUAGES, catalog=catalog, js_words=js_words, word=word
+        utcnow=utcnow,
+        lang=lang,
+        LANGUAGES=LANGUAGES,
+        catalog=catalog,
+        js_words=js_words,
+        word=word,
+        told=told,
     )

@@ -12,6 +12,7 @@ from jiebang.accounts import Membership, Role, User
 from leaderboards.board import Entry
 from leaderboards.decision import JudgingState, may_see_private
 from leaderboards.models import Award
+from web.errors import translate_message
 from web.ext import db
 from web.i18n import lang
 
@@ -54,7 +55,8 @@ def submission_json(sub: Submission, *, viewer: User | None) -> dict:
         "status": sub.status,
         "final": sub.is_final,
         "failure": sub.failure,
-        "message": sub.message,
+        "message": translate_message(sub.message_code, sub.message_params),
+        "message_code": sub.message_code,
         "public_score": sub.public_score,
         "private_score": sub.private_score if private_visible else None,
         "runtime_s": sub.runtime_s,

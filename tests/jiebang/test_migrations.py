@@ -1,3 +1,5 @@
+import json
+
 from sqlalchemy import inspect
 
 from jiebang import migrate
@@ -140,4 +142,106 @@ def test_0005_keys_existing_team_names_and_keeps_sessions(empty_database_url):
             (3, "Ｂｌｕｅ", "blue"),
         ]
         assert conn.execute(text("SELECT session_generation FROM users")).scalar() == 0
+    engine.dispose()
+
+
+def _downgrade(engine, revision: str) -> None:
+    from alembic import command
+
+    config = migrate.alembic_config(str(engine.url.render_as_string(hide_password=False)))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_0006_turns_stored_messages_into_codes_and_back(empty_database_url):
+    """Known English texts become their codes; any other text is kept as `legacy`."""
+    from sqlalchemy import text
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0005")
+    messages = {
+        1: "",
+        2: "The run took longer than the 3 s time limit and was stopped.",
+        3: (
+            "The container exited with code 3 before finishing. Check that it runs with no "
+            "network, as user 10001, on a read-only filesystem."
+        ),
+        4: 'predictions.csv line 2 has an empty "prediction" value.',
+        5: "The container could not start: Docker could not start the container: no /input",
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO organizations (id, slug, name, approved, created_at) "
+                "VALUES (1, 'acme', 'Acme', true, '2026-11-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO challenges (id, slug, sponsor_org_id, scenario, title_en, title_zh, "
+                "summary_en, summary_zh, description_md, metric, targets, prize_amount, "
+                "prize_currency, prize_rule, opens_at, closes_at, timezone, daily_submissions, "
+                "running_submissions, final_selections, team_size, cpus, memory_mb, "
+                "time_limit_s, public_fraction, split_secret, dataset_hash, show_logs, status, "
+                "created_at) VALUES (1, 'old', 1, 'logistics', 'Old', '旧', '', '', '', "
+                "'accuracy', '[]', 10, 'CNY', 'winner-takes-all', '2026-11-01 00:00:00', "
+                "'2027-01-01 00:00:00', 'Asia/Shanghai', 5, 2, 2, 5, 1, 512, 60, 0.3, 's', 'h', "
+                "false, 'open', '2026-11-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+                "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO teams (id, challenge_id, name, name_key, join_code, created_by, "
+                "created_at) VALUES (1, 1, 'Team A', 'team a', 'c', 1, '2026-11-01')"
+            )
+        )
+        for sid, message in messages.items():
+            conn.execute(
+                text(
+                    "INSERT INTO submissions (id, challenge_id, team_id, user_id, kind, "
+                    "blob_sha256, size, note, status, failure, message, log_excerpt, attempts, "
+                    "selected, created_at) VALUES (:id, 1, 1, 1, 'image', 'h', 1, '', 'failed', "
+                    "'crash', :message, '', 1, false, '2026-11-02 00:00:00')"
+                ),
+                {"id": sid, "message": message},
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("submissions")}
+        assert "message" not in columns
+        stored = conn.execute(
+            text("SELECT id, message_code, message_params FROM submissions ORDER BY id")
+        ).all()
+    params = {sid: p if isinstance(p, dict) else json.loads(p) for sid, _, p in stored}
+    assert {sid: code for sid, code, _ in stored} == {
+        1: "",
+        2: "run.timeout",
+        3: "run.crash",
+        4: "legacy",
+        5: "run.not_started",
+    }
+    assert params[1] == {}
+    assert params[2] == {"limit_s": 3}
+    assert params[3] == {"exit_code": 3}
+    assert params[4] == {"text": messages[4]}
+    assert params[5] == {"detail": "Docker could not start the container: no /input"}
+    from evaluator.messages import english
+
+    for sid, code, _ in stored:
+        assert english(code, params[sid]) == messages[sid]  # the words are unchanged
+
+    _downgrade(engine, "0005")
+    with engine.connect() as conn:
+        back = dict(conn.execute(text("SELECT id, message FROM submissions")).all())
+        columns = {c["name"] for c in inspect(conn).get_columns("submissions")}
+    assert back == messages
+    assert "message_code" not in columns and "message_params" not in columns
+    migrate.upgrade(engine)  # and forward again
     engine.dispose()

@@ -157,7 +157,8 @@ class SubmissionView(Out):
     status: str
     final: bool
     failure: str | None
-    message: str
+    message: str  # in the reader's language (Accept-Language)
+    message_code: str  # stable: evaluator.messages; "" when there is no message
     public_score: float | None
     private_score: float | None
     runtime_s: float | None
