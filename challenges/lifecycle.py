@@ -13,21 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, ChallengeJudge, Status
+from challenges.policy import Action, is_judge, require
 from jiebang import audit
 from jiebang.accounts import Membership, Role, User
-from jiebang.errors import Conflict, Forbidden, Invalid
-
-
-def may_manage(user: User, challenge: Challenge) -> bool:
-    """Admins, and sponsors of the challenge's own organization."""
-    return user.role == Role.admin or (
-        user.role == Role.sponsor and user.org_id == challenge.sponsor_org_id
-    )
+from jiebang.errors import Conflict, Invalid
 
 
 def request_review(session: Session, challenge: Challenge, *, actor: User) -> Challenge:
-    if not may_manage(actor, challenge):
-        raise Forbidden("challenge", "Only the sponsor's own members may request a review.")
+    require(session, actor, Action.manage_challenge, challenge)
     if challenge.status != Status.draft.value:
         raise Invalid("status", "Only a draft can be sent for review.")
     challenge.status = Status.in_review.value
@@ -42,20 +35,13 @@ def judges_of(session: Session, challenge: Challenge) -> list[ChallengeJudge]:
     return list(session.scalars(query.order_by(ChallengeJudge.id)))
 
 
-def is_judge(session: Session, *, user: User, challenge: Challenge) -> bool:
-    query = select(ChallengeJudge.id).where(
-        ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == user.id
-    )
-    return session.scalar(query) is not None
-
-
 def assign_judge(
     session: Session, challenge: Challenge, *, judge: User, actor: User | None
 ) -> None:
     """Admins (or the operator's CLI, ``actor=None``) assign judges; nobody in a team
     of this challenge may judge it."""
-    if actor is not None and actor.role != Role.admin:
-        raise Forbidden("judge", "Only an administrator may assign judges.")
+    if actor is not None:
+        require(session, actor, Action.assign_judge, challenge)
     if judge.role != Role.judge:
         raise Invalid("judge", "%(email)s is not a judge account.", email=judge.email)
     in_team = select(Membership.id).where(

@@ -17,12 +17,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from challenges.bundle import Bundle, BundleError, open_bundle
-from challenges.lifecycle import may_manage
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
+from challenges.policy import Action, require
 from challenges.schema import is_safe_name
 from challenges.split import new_secret
 from jiebang import audit
-from jiebang.accounts import Role, User, get_org
+from jiebang.accounts import User, get_org
 from jiebang.blobs import BlobStore
 from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
@@ -38,8 +38,15 @@ def create_from_bundle(
     if session.scalar(select(Challenge.id).where(Challenge.slug == spec.slug)) is not None:
         raise Conflict("slug", "A challenge with slug %(slug)s exists already.", slug=spec.slug)
     org = get_org(session, spec.sponsor)
-    if actor is not None and actor.role != Role.admin and actor.org_id != org.id:
-        raise Forbidden("sponsor", "You may only list challenges for your own organization.")
+    if actor is not None:  # None: the operator's CLI
+        require(session, actor, Action.create_challenge, org)
+        if not org.approved:
+            raise Forbidden(
+                "sponsor",
+                "The organization %(slug)s is not approved yet; an administrator approves it "
+                "first.",
+                slug=org.slug,
+            )
     challenge = Challenge(
         slug=spec.slug, sponsor=org, split_secret=new_secret(), status=Status.draft.value
     )
@@ -105,8 +112,8 @@ def dataset_hash(challenge: Challenge) -> str:
 
 def publish(session: Session, challenge: Challenge, *, actor: User | None = None) -> Challenge:
     """Admin approval: the challenge becomes visible and, from ``opens_at``, takes submissions."""
-    if actor is not None and actor.role != Role.admin:
-        raise Forbidden("status", "Only an administrator may publish a challenge.")
+    if actor is not None:
+        require(session, actor, Action.approve_challenge, challenge)
     if challenge.status not in (Status.draft.value, Status.in_review.value):
         raise Invalid("status", "Only a draft or a challenge in review can be published.")
     challenge.status = Status.open.value
@@ -130,6 +137,9 @@ def close(
     actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> Challenge:
+    """Close before ``closes_at``: an administrator's decision (``actor=None``: the CLI)."""
+    if actor is not None:
+        require(session, actor, Action.close_challenge, challenge)
     if challenge.status != Status.open.value:
         raise Invalid("status", "Only an open challenge can be closed.")
     now = now or utcnow()
@@ -198,6 +208,16 @@ def create_from_form(
         return create_from_bundle(session, bundle=bundle, blobs=blobs, actor=actor)
 
 
+def check_editable(challenge: Challenge) -> None:
+    """The precondition of ``update_draft``; the edit page asks it before showing the form."""
+    if challenge.status != Status.draft.value:
+        raise Invalid(
+            "status",
+            "Only a draft can be edited; this challenge is %(status)s.",
+            status=challenge.status,
+        )
+
+
 def update_draft(
     session: Session,
     *,
@@ -210,14 +230,8 @@ def update_draft(
 ) -> Challenge:
     """Change a draft from the web form. Data files named in ``spec`` but not given in
     ``files`` keep their stored contents. The slug and the sponsor stay."""
-    if not may_manage(actor, challenge):
-        raise Forbidden("challenge", "Only the sponsor's own members may edit this challenge.")
-    if challenge.status != Status.draft.value:
-        raise Invalid(
-            "status",
-            "Only a draft can be edited; this challenge is %(status)s.",
-            status=challenge.status,
-        )
+    require(session, actor, Action.manage_challenge, challenge)
+    check_editable(challenge)
     spec = {**spec, "slug": challenge.slug, "sponsor": challenge.sponsor.slug}
     with _staged(spec, description_md, files, blobs=blobs, keep=challenge) as bundle:
         _fill(challenge, bundle, blobs)

@@ -6,8 +6,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from challenges.models import Challenge, ChallengeJudge, Status
-from jiebang.accounts import Membership, Role, Team, User, new_join_code
+from challenges.models import Challenge, Status
+from challenges.policy import Action, require
+from jiebang.accounts import Membership, Team, User, new_join_code
 from jiebang.errors import Conflict, Forbidden, NotFound
 from jiebang.names import clean_name, name_key
 
@@ -23,27 +24,6 @@ def team_of(session: Session, *, user: User, challenge: Challenge) -> Team | Non
     return session.scalar(query)
 
 
-def _may_compete(session: Session, user: User, challenge: Challenge) -> None:
-    """Only outsiders compete: not the challenge's judges, not the members of its
-    sponsor, not administrators (who see every board and approve every challenge).
-    Forming and joining a team both ask this."""
-    if user.role == Role.admin:
-        raise Forbidden(
-            "team",
-            "Administrators cannot take part in challenges; take part with an account "
-            "that is not an administrator.",
-        )
-    if user.org_id is not None and user.org_id == challenge.sponsor_org_id:
-        raise Forbidden(
-            "team", "You belong to the sponsor of this challenge, so you cannot take part in it."
-        )
-    judging = select(ChallengeJudge.id).where(
-        ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == user.id
-    )
-    if session.scalar(judging) is not None:
-        raise Conflict("team", "You judge this challenge, so you cannot take part in it.")
-
-
 def create_team(session: Session, *, user: User, challenge: Challenge, name: str) -> Team:
     name = clean_name(name, field="name", low=2, high=100)
     key = name_key(name)
@@ -51,7 +31,7 @@ def create_team(session: Session, *, user: User, challenge: Challenge, name: str
         raise Forbidden("challenge", "Teams can only be formed while the challenge is open.")
     if team_of(session, user=user, challenge=challenge) is not None:
         raise Conflict("team", "You are in a team for this challenge already.")
-    _may_compete(session, user, challenge)
+    require(session, user, Action.compete, challenge)
     taken = select(Team.name).where(Team.challenge_id == challenge.id, Team.name_key == key)
     if (existing := session.scalar(taken)) is not None:
         raise _taken(existing)
@@ -92,7 +72,7 @@ def join_team(session: Session, *, user: User, team: Team, join_code: str) -> Te
         raise Forbidden("challenge", "Teams can only be joined while the challenge is open.")
     if team_of(session, user=user, challenge=challenge) is not None:
         raise Conflict("team", "You are in a team for this challenge already.")
-    _may_compete(session, user, challenge)
+    require(session, user, Action.compete, challenge)
     size = session.scalar(select(func.count()).where(Membership.team_id == team.id))
     if size >= challenge.team_size:
         raise Conflict("team", "This team is full (%(n)d members at most).", n=challenge.team_size)

@@ -7,10 +7,11 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from challenges.policy import Action, require
 from evaluator.models import State, Submission
 from evaluator.standings import touch_board
 from jiebang import audit
-from jiebang.accounts import Membership, User
+from jiebang.accounts import User
 from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -18,13 +19,10 @@ from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
 def own_submission(session: Session, *, user: User, submission_id: int) -> Submission:
     """A submission of one of the user's teams (re-runs are the judges' own)."""
     sub = session.get(Submission, submission_id)
-    if sub is not None and sub.rerun_of_id is None:
-        member = select(Membership.id).where(
-            Membership.team_id == sub.team_id, Membership.user_id == user.id
-        )
-        if session.scalar(member) is not None:
-            return sub
-    raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
+    if sub is None:
+        raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
+    require(session, user, Action.choose_final, sub)
+    return sub
 
 
 def set_selected(

@@ -5,10 +5,10 @@ version in its own transaction (``evaluator.standings.touch_board``), so a cache
 page is never stale: a changed board has a new key, and old keys expire. The
 version is read before the board, so at worst a page newer than its version is
 kept, which the next version replaces. Who may see which board is decided by the
-caller before it asks (``decision.may_see_private``); the board's kind is part of
-the key, so a private page can never answer a public request. The key also holds
-the challenge's creation time, so two databases sharing one Redis (a restore, a
-second deployment) cannot read each other's pages.
+caller before it asks (``challenges.policy``, ``Action.see_private_board``); the
+board's kind is part of the key, so a private page can never answer a public
+request. The key also holds the challenge's creation time, so two databases
+sharing one Redis (a restore, a second deployment) cannot read each other's pages.
 
 - public board: one key per page, each a cheap query of ``team_bests``; pages past
   the end, and pages of unusual sizes, are answered from the database and not kept;

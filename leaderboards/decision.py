@@ -18,35 +18,16 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from challenges.lifecycle import is_judge
 from challenges.models import Challenge, Status
+from challenges.policy import Action, require
 from evaluator.models import Submission
 from evaluator.reruns import latest_rerun, reproduces, request_rerun
 from jiebang import audit
-from jiebang.accounts import Role, User
+from jiebang.accounts import User
 from jiebang.db import utcnow
-from jiebang.errors import Forbidden, Invalid
+from jiebang.errors import Invalid
 from leaderboards.board import Entry, private_board
 from leaderboards.models import Award, AwardStatus, Decision, Verdict
-
-
-def may_see_private(
-    session: Session, user: User | None, challenge: Challenge, *, now: dt.datetime | None = None
-) -> bool:
-    """Before close nobody sees the private board. After close: admins, the sponsor's
-    members and the assigned judges; everyone once the award is decided."""
-    now = now or utcnow()
-    if not challenge.is_after_close(now):
-        return False
-    if challenge.is_decided():
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    if user.role == Role.admin:
-        return True
-    if user.role == Role.sponsor and user.org_id == challenge.sponsor_org_id:
-        return True
-    return is_judge(session, user=user, challenge=challenge)
 
 
 def disqualified_teams(session: Session, challenge: Challenge) -> set[int]:
@@ -137,8 +118,7 @@ def judging_state(session: Session, challenge: Challenge) -> JudgingState:
 
 
 def _check_judge(session: Session, challenge: Challenge, judge: User) -> None:
-    if not is_judge(session, user=judge, challenge=challenge):
-        raise Forbidden("judge", "Only a judge assigned to this challenge may do this.")
+    require(session, judge, Action.judge, challenge)
     if challenge.status != Status.judging.value:
         raise Invalid("status", "This challenge is not being judged.")
 

@@ -9,8 +9,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from challenges import service as challenges
-from challenges.lifecycle import may_manage
 from challenges.models import Challenge, FileRole
+from challenges.policy import Action, can
 from challenges.teams import team_of
 from evaluator.intake import used_today
 from evaluator.models import Submission
@@ -18,10 +18,11 @@ from jiebang.db import utcnow
 from jiebang.errors import NotFound
 from leaderboards.board import public_board
 from leaderboards.cache import kept_text
-from leaderboards.decision import award_of, may_see_private
+from leaderboards.decision import award_of
 from web import stats
 from web.ext import cached_board, db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
+from web.roles import allowed_or_404
 
 bp = Blueprint("challenge", __name__, url_prefix="/challenges/<slug>")
 
@@ -33,9 +34,7 @@ def visible(slug: str) -> Challenge:
         item = challenges.get_challenge(db(), slug)
     except NotFound:
         abort(404)
-    preview = item.status in ("draft", "in_review")
-    if preview and not (current_user.is_authenticated and may_manage(current_user, item)):
-        abort(404)
+    allowed_or_404(Action.view_challenge, item)
     return item
 
 
@@ -100,7 +99,7 @@ def leaderboard(slug: str):
         abort(404)
     public = cached_board(item, private=False, page=page, per_page=BOARD_PAGE)
     private = None
-    if may_see_private(db(), viewer, item):
+    if can(db(), viewer, Action.see_private_board, item):
         private = cached_board(item, private=True, page=page, per_page=BOARD_PAGE)
     pages = max(public.pages, private.pages if private else 1)
     if page > pages:

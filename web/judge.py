@@ -7,28 +7,29 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from challenges import lifecycle
 from challenges import service as challenges
 from challenges.models import Challenge, ChallengeJudge
+from challenges.policy import Action, can
 from challenges.targets import check_targets
 from evaluator.reruns import enqueue_rerun
+from jiebang.accounts import Role
 from jiebang.errors import NotFound, ServiceError
 from leaderboards.decision import award_of, judging_state, record_verdict, rerun_winner
 from leaderboards.models import Verdict
 from web.errors import translate
 from web.ext import cached_board, db, services
 from web.forms import VerdictForm
-from web.roles import role_required
+from web.roles import allowed_or_404, role_required
 
 bp = Blueprint("judge", __name__, url_prefix="/judge")
 
 
 @bp.get("")
-@role_required("judge", "admin")
+@role_required(Role.judge, Role.admin)
 def index():
     """A judge's assigned challenges; an administrator sees every challenge after close."""
     query = select(Challenge).order_by(Challenge.closes_at.desc())
-    if current_user.role == "admin":
+    if current_user.role == Role.admin:
         query = query.where(Challenge.status.in_(("closed", "judging", "awarded", "unclaimed")))
     else:
         query = query.join(ChallengeJudge).where(ChallengeJudge.user_id == current_user.id)
@@ -41,15 +42,12 @@ def _judged(slug: str) -> Challenge:
         item = challenges.get_challenge(db(), slug)
     except NotFound:
         abort(404)
-    if current_user.role != "admin" and not lifecycle.is_judge(
-        db(), user=current_user, challenge=item
-    ):
-        abort(404)
+    allowed_or_404(Action.see_judging, item)
     return item
 
 
 @bp.get("/<slug>")
-@role_required("judge", "admin")
+@role_required(Role.judge, Role.admin)
 def challenge(slug: str):
     item = _judged(slug)
     session = db()
@@ -77,12 +75,12 @@ def challenge(slug: str):
         verdicts=list(verdicts),
         award=award_of(session, item),
         form=VerdictForm(),
-        is_judge=lifecycle.is_judge(session, user=current_user, challenge=item),
+        is_judge=can(session, current_user, Action.judge, item),
     )
 
 
 @bp.post("/<slug>/rerun")
-@role_required("judge")
+@role_required(Role.judge)
 def rerun(slug: str):
     session = db()
     item = _judged(slug)
@@ -99,7 +97,7 @@ def rerun(slug: str):
 
 
 @bp.post("/<slug>/verdict")
-@role_required("judge")
+@role_required(Role.judge)
 def verdict(slug: str):
     session = db()
     item = _judged(slug)

@@ -1,4 +1,4 @@
-"""Access by role for pages."""
+"""Access for pages: a coarse gate by role, and object checks through the policy."""
 
 from __future__ import annotations
 
@@ -7,9 +7,16 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from challenges.policy import Action, can
+from jiebang.accounts import Role
+from web.ext import db
 
-def role_required(*roles: str):
-    """Logged in with one of ``roles``; others get a 404 so pages are not probed."""
+
+def role_required(*roles: Role):
+    """Logged in with one of ``roles``; others get a 404 so pages are not probed.
+
+    Only a gate: what the user may do with an object is asked of ``challenges.policy``
+    (``allowed_or_404`` here, ``policy.require`` in the services)."""
 
     def decorate(view):
         @wraps(view)
@@ -22,3 +29,9 @@ def role_required(*roles: str):
         return wrapper
 
     return decorate
+
+
+def allowed_or_404(action: Action, target: object = None) -> None:
+    """Pages answer every refusal with a 404, so they cannot be probed."""
+    if not can(db(), current_user, action, target):
+        abort(404)

@@ -14,16 +14,17 @@ from challenges import lifecycle
 from challenges import service as challenges
 from challenges.bundle import BundleError, open_bundle
 from challenges.models import Challenge
+from challenges.policy import Action, can
 from jiebang import accounts
+from jiebang.accounts import Role
 from jiebang.errors import NotFound, ServiceError
 from leaderboards.board import public_board
-from leaderboards.decision import may_see_private
 from web import stats
 from web.challenge_form import make_form
 from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
-from web.roles import role_required
+from web.roles import allowed_or_404, role_required
 from web.uploads import large_body
 
 bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
@@ -31,7 +32,7 @@ bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
 
 def _mine():
     query = select(Challenge).order_by(Challenge.id.desc())
-    if current_user.role != "admin":
+    if current_user.role != Role.admin:
         query = query.where(Challenge.sponsor_org_id == current_user.org_id)
     return list(db().scalars(query))
 
@@ -39,7 +40,7 @@ def _mine():
 def _orgs():
     """Organizations this user may list challenges for."""
     query = select(accounts.Organization).where(accounts.Organization.approved)
-    if current_user.role != "admin":
+    if current_user.role != Role.admin:
         query = query.where(accounts.Organization.id == current_user.org_id)
     return list(db().scalars(query.order_by(accounts.Organization.name)))
 
@@ -49,24 +50,23 @@ def _managed(slug: str) -> Challenge:
         item = challenges.get_challenge(db(), slug)
     except NotFound:
         abort(404)
-    if not lifecycle.may_manage(current_user, item):
-        abort(404)
+    allowed_or_404(Action.manage_challenge, item)
     return item
 
 
 @bp.get("")
-@role_required("sponsor", "admin")
+@role_required(Role.sponsor, Role.admin)
 def index():
     return render_template("sponsor.html", challenges=_mine(), problems=[], orgs=_orgs())
 
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
 @large_body
-@role_required("sponsor", "admin")
+@role_required(Role.sponsor, Role.admin)
 def new():
     orgs = _orgs()
     form = make_form(orgs=orgs, editing=None)
-    if current_user.role != "admin" and current_user.org_id is not None:
+    if current_user.role != Role.admin and current_user.org_id is not None:
         form.sponsor.data = current_user.org.slug
     problems: list[str] = []
     if orgs and form.validate_on_submit():
@@ -102,11 +102,13 @@ def new():
 
 @bp.route("/challenges/<slug>/edit", methods=["GET", "POST"])
 @large_body
-@role_required("sponsor", "admin")
+@role_required(Role.sponsor, Role.admin)
 def edit(slug: str):
     item = _managed(slug)
-    if item.status != "draft":
-        flash(_("Only a draft can be edited."), "error")
+    try:
+        challenges.check_editable(item)
+    except ServiceError as exc:
+        flash(translate(exc), "error")
         return redirect(url_for("sponsor.dashboard", slug=slug))
     form = make_form(orgs=[item.sponsor], editing=item)
     problems: list[str] = []
@@ -140,13 +142,13 @@ def edit(slug: str):
 
 
 @bp.get("/challenges/<slug>")
-@role_required("sponsor", "admin")
+@role_required(Role.sponsor, Role.admin)
 def dashboard(slug: str):
     item = _managed(slug)
     session = db()
     numbers = stats.dashboard(session, item)
     private = None
-    if may_see_private(session, current_user, item):
+    if can(session, current_user, Action.see_private_board, item):
         private = cached_board(item, private=True, page=1, per_page=100).entries
     return render_template(
         "dashboard.html",
@@ -162,7 +164,7 @@ def dashboard(slug: str):
 
 @bp.post("/challenges")
 @large_body
-@role_required("sponsor", "admin")
+@role_required(Role.sponsor, Role.admin)
 def upload_bundle():
     upload = request.files.get("bundle")
     session = db()
@@ -193,7 +195,7 @@ def upload_bundle():
 
 
 @bp.post("/challenges/<slug>/review")
-@role_required("sponsor", "admin")
+@role_required(Role.sponsor, Role.admin)
 def request_review(slug: str):
     session = db()
     item = _managed(slug)

@@ -38,7 +38,7 @@ def _act(action, success: str, back: str):
 
 
 @bp.get("/admin")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def admin():
     session = db()
     items = list(session.scalars(select(Challenge).order_by(Challenge.id.desc())))
@@ -80,7 +80,7 @@ def _user(session, user_id: int) -> accounts.User:
 
 
 @bp.post("/admin/challenges/<slug>/approve")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def approve(slug: str):
     def act(session):
         challenges.publish(session, challenges.get_challenge(session, slug), actor=current_user)
@@ -89,7 +89,7 @@ def approve(slug: str):
 
 
 @bp.post("/admin/challenges/<slug>/close")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def close(slug: str):
     def act(session):
         close_now(session, challenges.get_challenge(session, slug), actor=current_user)
@@ -98,7 +98,7 @@ def close(slug: str):
 
 
 @bp.post("/admin/challenges/<slug>/judges")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def assign_judge(slug: str):
     def act(session):
         judge = accounts.get_user_by_email(session, request.form.get("email", ""))
@@ -109,7 +109,7 @@ def assign_judge(slug: str):
 
 
 @bp.post("/admin/users/<id:user_id>")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def update_user(user_id: int):
     """Role, organization and whether the account may log in, in one form per user."""
 
@@ -130,7 +130,7 @@ def update_user(user_id: int):
 
 
 @bp.post("/admin/orgs")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def create_org():
     def act(session):
         accounts.create_org(
@@ -141,7 +141,7 @@ def create_org():
 
 
 @bp.post("/admin/orgs/<id:org_id>/approve")
-@role_required("admin")
+@role_required(accounts.Role.admin)
 def approve_org(org_id: int):
     def act(session):
         org = session.get(accounts.Organization, org_id)

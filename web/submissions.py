@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from challenges import service as challenges
 from challenges import teams
+from challenges.policy import Action
 from evaluator.intake import submit_and_enqueue
 from evaluator.models import Submission
 from evaluator.selection import set_selected
@@ -17,8 +18,9 @@ from jiebang.errors import ServiceError
 from web.errors import translate
 from web.ext import db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
+from web.roles import allowed_or_404
 from web.uploads import into_blobs
-from web.views import may_view_submission, submission_json
+from web.views import submission_json
 
 bp = Blueprint("submissions", __name__)
 
@@ -131,8 +133,9 @@ def submit(slug: str):
 def _viewable(submission_id: int) -> Submission:
     """A submission the user may see; anything else is a 404, not a 403."""
     sub = db().get(Submission, submission_id)
-    if sub is None or not may_view_submission(db(), current_user, sub):
+    if sub is None:
         abort(404)
+    allowed_or_404(Action.see_submission, sub)
     return sub
 
 

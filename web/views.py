@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from challenges.lifecycle import is_judge
 from challenges.models import Challenge
+from challenges.policy import Action, can
 from evaluator.models import Submission
-from jiebang.accounts import Membership, Role, User
+from jiebang.accounts import User
 from leaderboards.board import Entry
-from leaderboards.decision import JudgingState, may_see_private
+from leaderboards.decision import JudgingState
 from leaderboards.models import Award
 from web.errors import translate_message
 from web.ext import db
 from web.i18n import lang
 
 
-def is_member(session: Session, user: User, team_id: int) -> bool:
-    query = select(Membership.id).where(
-        Membership.team_id == team_id, Membership.user_id == user.id
-    )
-    return session.scalar(query) is not None
-
-
-def is_staff_for(session: Session, user: User, challenge: Challenge) -> bool:
-    """Admins; after close also the sponsor's members and the assigned judges."""
-    if user.role == Role.admin:
-        return True
-    if not challenge.is_after_close_now():
-        return False
-    if user.role == Role.sponsor and user.org_id == challenge.sponsor_org_id:
-        return True
-    return is_judge(session, user=user, challenge=challenge)
-
-
-def may_view_submission(session: Session, user: User, sub: Submission) -> bool:
-    if sub.rerun_of_id is None and is_member(session, user, sub.team_id):
-        return True
-    return is_staff_for(session, user, sub.challenge)
-
-
 def submission_json(sub: Submission, *, viewer: User | None) -> dict:
     """The private score shows only to those who may see the private board."""
     challenge = sub.challenge
     session = db()
-    private_visible = may_see_private(session, viewer, challenge)
-    staff = viewer is not None and is_staff_for(session, viewer, challenge)
+    private_visible = can(session, viewer, Action.see_private_board, challenge)
+    logs = can(session, viewer, Action.see_logs, challenge)
     return {
         "id": sub.id,
         "challenge": challenge.slug,
@@ -62,7 +35,7 @@ def submission_json(sub: Submission, *, viewer: User | None) -> dict:
         "runtime_s": sub.runtime_s,
         "peak_memory_mb": sub.peak_memory_mb,
         "exit_code": sub.exit_code,
-        "log": sub.log_excerpt if (challenge.show_logs or staff) else None,
+        "log": sub.log_excerpt if logs else None,
         "selected": sub.selected,
         "rerun_of": sub.rerun_of_id,
         "sha256": sub.blob_sha256,

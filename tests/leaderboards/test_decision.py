@@ -4,6 +4,7 @@ import pytest
 
 from challenges import lifecycle
 from challenges.models import Status
+from challenges.policy import Action, can
 from challenges.teams import create_team
 from evaluator.reruns import request_rerun
 from jiebang import audit
@@ -12,7 +13,6 @@ from leaderboards.decision import (
     award_of,
     hall_of_winners,
     judging_state,
-    may_see_private,
     record_verdict,
 )
 from leaderboards.lifecycle import tick
@@ -131,6 +131,10 @@ def test_judges_may_not_take_part_and_members_may_not_judge(contest, world, sess
         lifecycle.assign_judge(session, challenge, judge=participant, actor=admin)
     with pytest.raises(Forbidden):
         lifecycle.assign_judge(session, challenge, judge=judge, actor=judge)
+
+
+def may_see_private(session, user, challenge, *, now):
+    return can(session, user, Action.see_private_board, challenge, now=now)
 
 
 def test_who_sees_the_private_board_when(contest, world, session):

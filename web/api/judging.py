@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from challenges import service as challenges
-from challenges.lifecycle import is_judge
+from challenges.policy import Action, require
 from evaluator.reruns import enqueue_rerun
 from jiebang.errors import Forbidden
 from leaderboards.decision import judging_state, record_verdict, rerun_winner
@@ -16,12 +16,8 @@ from web.ext import db, services
 from web.views import judging_json
 
 
-def _judged(slug: str, *, judges_only: bool = False):
-    item = challenges.get_challenge(db(), slug, public_only=True)
-    admin_may = g.api_user.role == "admin" and not judges_only
-    if not (admin_may or is_judge(db(), user=g.api_user, challenge=item)):
-        raise Forbidden("judge", "Only a judge assigned to this challenge may do this.")
-    return item
+def _judged(slug: str):
+    return challenges.get_challenge(db(), slug, public_only=True)
 
 
 @bp.get("/challenges/<slug>/judging")
@@ -34,6 +30,7 @@ def _judged(slug: str, *, judges_only: bool = False):
 @token_required("read")
 def judging(slug: str):
     item = _judged(slug)
+    require(db(), g.api_user, Action.see_judging, item)
     if not item.is_after_close_now():  # the provisional winner is read off the private board
         raise Forbidden("status", "The private board opens to judges when the challenge closes.")
     return jsonify(judging_json(item, judging_state(db(), item)))
@@ -50,7 +47,7 @@ def judging(slug: str):
 @token_required("manage")
 def rerun(slug: str):
     session = db()
-    item = _judged(slug, judges_only=True)
+    item = _judged(slug)  # the service asks who judges
     new = rerun_winner(session, item, judge=g.api_user)
     session.commit()
     enqueue_rerun(services().redis, new, services().settings)
@@ -69,7 +66,8 @@ def rerun(slug: str):
 @token_required("manage")
 def verdict(slug: str):
     session = db()
-    item = _judged(slug, judges_only=True)
+    item = _judged(slug)
+    require(session, g.api_user, Action.judge, item)  # the service asks too; before the body
     body = parse(s.VerdictCreate)
     record_verdict(session, item, judge=g.api_user, decision=body.decision, reason=body.reason)
     session.commit()

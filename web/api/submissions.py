@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from challenges import service as challenges
+from challenges.policy import Action, require
 from challenges.teams import team_of
 from evaluator.intake import submit_and_enqueue
 from evaluator.models import Submission
@@ -18,7 +19,7 @@ from web.api.openapi import PAGING, doc
 from web.errors import api_error
 from web.ext import client_key, db, limiter, services, submit_limit
 from web.uploads import into_blobs, is_raw_upload
-from web.views import may_view_submission, submission_json
+from web.views import submission_json
 
 KIND = {"type": "string", "enum": ["image", "bundle"], "default": "image"}
 NOTE = {"type": "string", "maxLength": 200}
@@ -124,9 +125,9 @@ def list_submissions(slug: str):
 @token_required("read")
 def get_submission(submission_id: int):
     sub = db().get(Submission, submission_id)
-    if sub is None or not may_view_submission(db(), g.api_user, sub):
-        # The same answer whether it does not exist or is someone else's.
+    if sub is None:
         raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
+    require(db(), g.api_user, Action.see_submission, sub)  # someone else's: the same 404
     return jsonify(submission_json(sub, viewer=g.api_user))
 
 

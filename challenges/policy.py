@@ -1,0 +1,273 @@
+"""Who may do what: the one place that answers, for pages, the API, the CLI and services.
+
+``can(session, user, action, target)`` says yes or no; ``require(...)`` raises the
+refusal a caller sees. Each action has one rule, a function of the session, the
+user (``None`` when anonymous) and the target, that returns ``None`` to allow or
+the error to raise: ``NotFound`` where the object is hidden from the caller (its
+existence must not leak), ``Forbidden`` where the caller may know it but not act.
+
+Only who may act is decided here. Whether the action makes sense now (only a
+draft can be edited, no re-run while one is under way) is a precondition checked
+by the service that performs it, so every caller meets the same rule.
+
+To add an action: a member of ``Action``, a rule, an entry in ``RULES``; then ask
+``require`` in the service and ``can`` wherever a page or route needs to know.
+To add a role: a member of ``jiebang.accounts.Role``; then read every rule below
+and say what the new role may do (rules name roles; none matches on strings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from challenges.models import Challenge, ChallengeJudge, Status
+from jiebang.accounts import Membership, Organization, Role, User
+from jiebang.db import utcnow
+from jiebang.errors import Conflict, Forbidden, NotFound, ServiceError
+
+PREVIEW = (Status.draft.value, Status.in_review.value)
+
+
+class Action(enum.StrEnum):
+    view_challenge = "view_challenge"  # a draft or one in review: its managers only
+    create_challenge = "create_challenge"  # target: the Organization (None: any)
+    manage_challenge = "manage_challenge"  # edit a draft, request review, the dashboard
+    approve_challenge = "approve_challenge"
+    close_challenge = "close_challenge"
+    assign_judge = "assign_judge"
+    oversee_challenge = "oversee_challenge"  # every submission, every log
+    see_private_board = "see_private_board"
+    see_judging = "see_judging"  # the provisional winner, re-runs, verdicts
+    judge = "judge"  # re-run the winner, record a verdict
+    compete = "compete"  # form or join a team
+    see_submission = "see_submission"  # target: a submission
+    see_logs = "see_logs"  # target: the challenge of a submission the user may see
+    choose_final = "choose_final"  # target: a submission
+    see_audit = "see_audit"
+
+
+class SubmissionLike(Protocol):
+    """What the rules read of a submission (its model lives above this package)."""
+
+    id: int
+    team_id: int
+    rerun_of_id: int | None
+    challenge: Challenge
+
+
+Rule = Callable[[Session, User | None, Any, dt.datetime], ServiceError | None]
+
+
+def _signed_in(user: Any) -> User | None:
+    """Flask-Login's anonymous user and ``None`` both mean nobody."""
+    return user if user is not None and user.is_authenticated else None
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
+
+
+def is_sponsor_of(user: User | None, challenge: Challenge) -> bool:
+    return (
+        user is not None and user.role == Role.sponsor and user.org_id == challenge.sponsor_org_id
+    )
+
+
+def is_judge(session: Session, *, user: User, challenge: Challenge) -> bool:
+    """Assigned to judge this challenge."""
+    query = select(ChallengeJudge.id).where(
+        ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == user.id
+    )
+    return session.scalar(query) is not None
+
+
+def is_member(session: Session, user: User, team_id: int) -> bool:
+    query = select(Membership.id).where(
+        Membership.team_id == team_id, Membership.user_id == user.id
+    )
+    return session.scalar(query) is not None
+
+
+def _no_challenge(challenge: Challenge) -> NotFound:
+    return NotFound("challenge", "No challenge %(slug)s.", slug=challenge.slug)
+
+
+def _no_submission(sub: SubmissionLike) -> NotFound:
+    return NotFound("submission", "No submission %(id)s among your teams'.", id=sub.id)
+
+
+def _managers(session, user, challenge: Challenge, now):
+    if is_admin(user) or is_sponsor_of(user, challenge):
+        return None
+    return _no_challenge(challenge)
+
+
+def _viewers(session, user, challenge: Challenge, now):
+    if challenge.status not in PREVIEW:
+        return None
+    return _managers(session, user, challenge, now)
+
+
+def _creators(session, user, org: Organization | None, now):
+    if is_admin(user):
+        return None
+    if user is None or user.role != Role.sponsor:
+        return Forbidden("bundle", "Only sponsors and administrators list challenges.")
+    if org is not None and user.org_id != org.id:
+        return Forbidden("sponsor", "You may only list challenges for your own organization.")
+    return None
+
+
+def _admins(field: str, template: str) -> Rule:
+    def rule(session, user, target, now):
+        return None if is_admin(user) else Forbidden(field, template)
+
+    return rule
+
+
+def _overseers(session, user, challenge: Challenge, now):
+    """Administrators; after close also the sponsor's members and the assigned judges."""
+    if is_admin(user):
+        return None
+    if user is None or not challenge.is_after_close(now):
+        return _no_challenge(challenge)
+    if is_sponsor_of(user, challenge) or is_judge(session, user=user, challenge=challenge):
+        return None
+    return _no_challenge(challenge)
+
+
+def _private_board(session, user, challenge: Challenge, now):
+    """Before close nobody; after close administrators, the sponsor's members and the
+    assigned judges; everyone once the award is decided."""
+    refused = Forbidden("board", "The private board is not available for this challenge.")
+    if not challenge.is_after_close(now):
+        return refused
+    if challenge.is_decided():
+        return None
+    if is_admin(user) or (user is not None and is_sponsor_of(user, challenge)):
+        return None
+    if user is not None and is_judge(session, user=user, challenge=challenge):
+        return None
+    return refused
+
+
+def _judges(*, admins: bool) -> Rule:
+    def rule(session, user, challenge: Challenge, now):
+        if admins and is_admin(user):
+            return None
+        if user is not None and is_judge(session, user=user, challenge=challenge):
+            return None
+        return Forbidden("judge", "Only a judge assigned to this challenge may do this.")
+
+    return rule
+
+
+def _competitors(session, user, challenge: Challenge, now):
+    """Only outsiders compete: not the challenge's judges, not the members of its sponsor
+    (whatever their role), not administrators (who see every board)."""
+    if user is None:
+        return Forbidden("team", "Join or create a team for this challenge before you submit.")
+    if is_admin(user):
+        return Forbidden(
+            "team",
+            "Administrators cannot take part in challenges; take part with an account "
+            "that is not an administrator.",
+        )
+    if user.org_id is not None and user.org_id == challenge.sponsor_org_id:
+        return Forbidden(
+            "team", "You belong to the sponsor of this challenge, so you cannot take part in it."
+        )
+    if is_judge(session, user=user, challenge=challenge):
+        return Conflict("team", "You judge this challenge, so you cannot take part in it.")
+    return None
+
+
+def _team_of_submission(session, user, sub: SubmissionLike, now):
+    """The submission's own team (re-runs are the judges' own)."""
+    if user is not None and sub.rerun_of_id is None and is_member(session, user, sub.team_id):
+        return None
+    return _no_submission(sub)
+
+
+def _submission_viewers(session, user, sub: SubmissionLike, now):
+    if _team_of_submission(session, user, sub, now) is None:
+        return None
+    if _overseers(session, user, sub.challenge, now) is None:
+        return None
+    return _no_submission(sub)
+
+
+def _log_readers(session, user, challenge: Challenge, now):
+    """Run logs of a submission the user may see (ask ``see_submission`` first): its
+    team's where the challenge shows logs; the overseers' always."""
+    if challenge.show_logs or _overseers(session, user, challenge, now) is None:
+        return None
+    return Forbidden("log", "This challenge keeps its run logs confidential.")
+
+
+def _staff(session, user, target, now):
+    if user is not None and user.role in (Role.sponsor, Role.judge, Role.admin):
+        return None
+    return Forbidden("audit", "Only sponsors, judges and administrators.")
+
+
+RULES: dict[Action, Rule] = {
+    Action.view_challenge: _viewers,
+    Action.create_challenge: _creators,
+    Action.manage_challenge: _managers,
+    Action.approve_challenge: _admins("status", "Only an administrator may publish a challenge."),
+    Action.close_challenge: _admins("status", "Only an administrator may close a challenge early."),
+    Action.assign_judge: _admins("judge", "Only an administrator may assign judges."),
+    Action.oversee_challenge: _overseers,
+    Action.see_private_board: _private_board,
+    Action.see_judging: _judges(admins=True),
+    Action.judge: _judges(admins=False),
+    Action.compete: _competitors,
+    Action.see_submission: _submission_viewers,
+    Action.see_logs: _log_readers,
+    Action.choose_final: _team_of_submission,
+    Action.see_audit: _staff,
+}
+
+
+def refusal(
+    session: Session,
+    user: User | None,
+    action: Action,
+    target: Any = None,
+    *,
+    now: dt.datetime | None = None,
+) -> ServiceError | None:
+    """What stands in the way of ``user`` doing ``action`` on ``target``; None if nothing."""
+    return RULES[action](session, _signed_in(user), target, now or utcnow())
+
+
+def can(
+    session: Session,
+    user: User | None,
+    action: Action,
+    target: Any = None,
+    *,
+    now: dt.datetime | None = None,
+) -> bool:
+    return refusal(session, user, action, target, now=now) is None
+
+
+def require(
+    session: Session,
+    user: User | None,
+    action: Action,
+    target: Any = None,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Raise the refusal (``NotFound`` for what the user may not know of, else
+    ``Forbidden``) unless ``user`` may do ``action`` on ``target``."""
+    if (refused := refusal(session, user, action, target, now=now)) is not None:
+        raise refused
