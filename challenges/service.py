@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import yaml
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from challenges.bundle import Bundle, BundleError, open_bundle
@@ -26,6 +26,7 @@ from jiebang.accounts import User, get_org
 from jiebang.blobs import BlobStore
 from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
+from jiebang.paging import Page, page_of
 
 PUBLIC_STATUSES = (Status.open, Status.closed, Status.judging, Status.awarded, Status.unclaimed)
 
@@ -175,6 +176,23 @@ def list_public(
 ) -> list[Challenge]:
     """Published challenges, latest deadline first; ``search`` looks in the titles and
     summaries of both languages, ``sectors`` keeps those filed under any of them."""
+    query = public_query(scenario=scenario, sectors=sectors, search=search)
+    return list(session.scalars(query))
+
+
+def public_page(session: Session, *, scenario: str | None = None, page: int, per_page: int) -> Page:
+    """One page of ``list_public``, cut in SQL (with a count)."""
+    query = public_query(scenario=scenario).options(lazyload(Challenge.files))
+    return page_of(session, query, page=page, per_page=per_page)
+
+
+def public_query(
+    *,
+    scenario: str | None = None,
+    sectors: Iterable[str] | None = None,
+    search: str | None = None,
+) -> Select:
+    """The query of ``list_public``, ordered (latest deadline, then slug: a total order)."""
     query = select(Challenge).where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]))
     if scenario:
         query = query.where(Challenge.scenario == scenario)
@@ -186,7 +204,7 @@ def list_public(
         c = Challenge
         columns = (c.title_en, c.title_zh, c.summary_en, c.summary_zh)
         query = query.where(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
-    return list(session.scalars(query.order_by(Challenge.closes_at.desc())))
+    return query.order_by(Challenge.closes_at.desc(), Challenge.slug)
 
 
 def create_from_form(

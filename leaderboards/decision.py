@@ -15,8 +15,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from challenges.models import Challenge, Status
 from challenges.policy import Action, require
@@ -26,6 +26,7 @@ from jiebang import audit
 from jiebang.accounts import User
 from jiebang.db import utcnow
 from jiebang.errors import Invalid
+from jiebang.paging import Page, page_of
 from leaderboards.board import Entry, private_board
 from leaderboards.models import Award, AwardStatus, Decision, Verdict
 
@@ -211,4 +212,16 @@ def award_of(session: Session, challenge: Challenge) -> Award | None:
 
 
 def hall_of_winners(session: Session) -> list[Award]:
-    return list(session.scalars(select(Award).order_by(Award.decided_at.desc())))
+    return list(session.scalars(_winners()))
+
+
+def winners_page(session: Session, *, page: int, per_page: int) -> Page:
+    """One page of ``hall_of_winners``, cut in SQL (with a count); each award comes with
+    its challenge and team in the same statement."""
+    query = _winners().options(joinedload(Award.challenge).lazyload(Challenge.files))
+    return page_of(session, query, page=page, per_page=per_page)
+
+
+def _winners() -> Select:
+    """Every decided challenge's award, latest first (then by id: a total order)."""
+    return select(Award).order_by(Award.decided_at.desc(), Award.id.desc())
