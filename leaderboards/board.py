@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import get_type_hints
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,11 +15,17 @@ from challenges.targets import targets_test
 from evaluator.models import State, Submission, TeamBest
 from jiebang.accounts import Team
 
+INTERNAL = {"internal": True}  # field metadata: kept in the cache, never shown by the API
+
 
 @dataclass(frozen=True)
 class Entry:
+    """One team's line on a board: the one list of its fields. The cache stores it with
+    ``encode``/``decode`` and the API's ``BoardEntry`` is made from these fields (less
+    those marked ``INTERNAL``), so a new field is added here and nowhere else."""
+
     rank: int
-    team_id: int
+    team_id: int = field(metadata=INTERNAL)
     team: str
     score: float
     submission_id: int
@@ -27,6 +34,23 @@ class Entry:
     peak_memory_mb: float | None
     meets_targets: bool
     entries: int
+
+    def encode(self) -> dict:
+        """Plain JSON values (times as ISO 8601 text); ``decode`` reverses it."""
+        row = dict(self.__dict__)
+        for name in _TIMES:
+            row[name] = row[name].isoformat()
+        return row
+
+    @classmethod
+    def decode(cls, row: dict) -> Entry:
+        row = dict(row)
+        for name in _TIMES:
+            row[name] = dt.datetime.fromisoformat(row[name])
+        return cls(**row)
+
+
+_TIMES = tuple(name for name, kind in get_type_hints(Entry).items() if kind is dt.datetime)
 
 
 def public_board(

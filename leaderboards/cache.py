@@ -22,14 +22,13 @@ cache is left alone for a few seconds before it is tried again.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import time
 import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from redis import Redis, RedisError
 from sqlalchemy.orm import Session
@@ -113,7 +112,7 @@ def _public_page(session, redis, challenge, key, page, per_page) -> BoardPage:
     start = (page - 1) * per_page
     entries = public_board(session, challenge, offset=start, limit=per_page)
     if per_page in KEPT_PAGE_SIZES:
-        body = json.dumps({"total": total, "entries": [_encode(e) for e in entries]})
+        body = json.dumps({"total": total, "entries": [e.encode() for e in entries]})
         _cache(redis, redis.set, key, body, ex=TTL_S)
     return BoardPage(entries, total, page, per_page)
 
@@ -129,7 +128,7 @@ def _private_page(session, redis, challenge, key, page, per_page) -> BoardPage:
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable private board in the cache; ranking it", exc_info=True)
     board = private_board(session, challenge)
-    rows = [json.dumps({"total": len(board)})] + [json.dumps(_encode(e)) for e in board]
+    rows = [json.dumps({"total": len(board)})] + [json.dumps(e.encode()) for e in board]
     _cache(redis, _store_list, redis, key, rows, PRIVATE_TTL_S)
     return BoardPage(board[start : start + per_page], len(board), page, per_page)
 
@@ -170,12 +169,5 @@ def _cache(redis: Redis, call, *args, **kwargs):
         return None
 
 
-def _encode(entry: Entry) -> dict:
-    return {**asdict(entry), "submitted_at": entry.submitted_at.isoformat()}
-
-
 def _decode(rows: list[dict]) -> list[Entry]:
-    return [
-        Entry(**{**row, "submitted_at": dt.datetime.fromisoformat(row["submitted_at"])})
-        for row in rows
-    ]
+    return [Entry.decode(row) for row in rows]
