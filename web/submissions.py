@@ -15,12 +15,13 @@ from evaluator.models import Submission
 from evaluator.selection import set_selected
 from jiebang.accounts import Membership
 from jiebang.errors import ServiceError
+from web.api.read import submission_json
 from web.errors import translate
 from web.ext import db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
 from web.roles import allowed_or_404
 from web.uploads import into_blobs
-from web.views import submission_json
+from web.views import sight
 
 bp = Blueprint("submissions", __name__)
 
@@ -203,7 +204,9 @@ def mine():
 def detail(submission_id: int):
     sub = _viewable(submission_id)
     return render_template(
-        "submission.html", sub=sub, view=submission_json(sub, viewer=current_user)
+        "submission.html",
+        sub=sub,
+        view=submission_json(sub, sight(db(), current_user, sub.challenge)),
     )
 
 
@@ -211,4 +214,5 @@ def detail(submission_id: int):
 @login_required
 def status(submission_id: int):
     """Polled by the page while the submission is not final."""
-    return jsonify(submission_json(_viewable(submission_id), viewer=current_user))
+    sub = _viewable(submission_id)
+    return jsonify(submission_json(sub, sight(db(), current_user, sub.challenge)))

@@ -1,4 +1,7 @@
-"""The API blueprint: authentication by scoped bearer token, bodies, paging, errors."""
+"""The API blueprint: authentication by scoped bearer token, bodies, paging, errors.
+
+Lists are paged in SQL by the services (``jiebang.paging``); ``paging()`` reads the
+request's page and size."""
 
 from __future__ import annotations
 
@@ -106,14 +109,3 @@ def paging() -> tuple[int, int]:
     if page < 1 or not 1 <= per_page <= 200:
         raise ServiceError("page", "page must be 1 or more, per_page from 1 to 200.")
     return page, per_page
-
-
-def paged(items: list, key: str) -> dict:
-    page, per_page = paging()
-    start = (page - 1) * per_page
-    return {
-        key: items[start : start + per_page],
-        "page": page,
-        "per_page": per_page,
-        "total": len(items),
-    }

@@ -16,15 +16,15 @@ from evaluator.queue import base_image
 from jiebang import audit
 from jiebang.accounts import get_user_by_email
 from jiebang.errors import Invalid
-from leaderboards.decision import award_of, hall_of_winners
+from leaderboards.decision import award_of, winners_page
 from leaderboards.lifecycle import close_now
+from web.api import read
 from web.api import schemas as s
-from web.api.base import bearer_user, bp, paged, paging, parse, token_required
+from web.api.base import bearer_user, bp, paging, parse, token_required
 from web.api.openapi import PAGING, doc
 from web.errors import api_error
 from web.ext import cached_board, db, services
 from web.uploads import large_body
-from web.views import award_json, challenge_json, entry_json
 
 BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
 
@@ -41,14 +41,16 @@ def _public(slug: str):
     query={**PAGING, "scenario": {"type": "string"}},
 )
 def list_challenges():
-    items = challenges.list_public(db(), scenario=request.args.get("scenario") or None)
-    return jsonify(paged([challenge_json(c) for c in items], "challenges"))
+    page, per_page = paging()
+    scenario = request.args.get("scenario") or None
+    found = challenges.public_page(db(), scenario=scenario, page=page, per_page=per_page)
+    return read.reply(read.paged(found, "challenges", s.ChallengeList, read.challenge_summary))
 
 
 @bp.get("/challenges/<slug>")
 @doc("One challenge with its rules and targets", s.ChallengeDetail, tag="challenges")
 def get_challenge(slug: str):
-    return jsonify(challenge_json(_public(slug), full=True))
+    return read.reply(read.challenge_detail(_public(slug)))
 
 
 @bp.get("/challenges/<slug>/leaderboard")
@@ -65,16 +67,16 @@ def leaderboard(slug: str):
         require(db(), bearer_user(), Action.see_private_board, item)
     page, per_page = paging()
     found = cached_board(item, private=private, page=page, per_page=per_page)
-    return jsonify(
-        {
-            "board": board,
-            "challenge": slug,
-            "metric": item.metric,
-            "entries": [entry_json(e) for e in found.entries],
-            "page": page,
-            "per_page": per_page,
-            "total": found.total,
-        }
+    return read.reply(
+        s.Board(
+            board=board,
+            challenge=slug,
+            metric=item.metric,
+            entries=[read.board_entry(e) for e in found.entries],
+            page=page,
+            per_page=per_page,
+            total=found.total,
+        )
     )
 
 
@@ -82,13 +84,17 @@ def leaderboard(slug: str):
 @doc("The award: pending, awarded (to whom, how much) or unclaimed", s.AwardView, tag="boards")
 def award(slug: str):
     item = _public(slug)
-    return jsonify(award_json(item, award_of(db(), item)))
+    return read.reply(read.award_view(item, award_of(db(), item)))
 
 
 @bp.get("/winners")
 @doc("The hall of winners: every decided challenge", s.Winners, tag="boards", query=PAGING)
 def winners():
-    return jsonify(paged([award_json(a.challenge, a) for a in hall_of_winners(db())], "winners"))
+    page, per_page = paging()
+    found = winners_page(db(), page=page, per_page=per_page)
+    return read.reply(
+        read.paged(found, "winners", s.Winners, lambda a: read.award_view(a.challenge, a))
+    )
 
 
 @bp.post("/challenges")

@@ -9,11 +9,11 @@ from challenges.policy import Action, require
 from evaluator.reruns import enqueue_rerun
 from jiebang.errors import Forbidden
 from leaderboards.decision import judging_state, record_verdict, rerun_winner
+from web.api import read
 from web.api import schemas as s
 from web.api.base import bp, parse, token_required
 from web.api.openapi import doc
 from web.ext import db, services
-from web.views import judging_json
 
 
 def _judged(slug: str):
@@ -33,7 +33,7 @@ def judging(slug: str):
     require(db(), g.api_user, Action.see_judging, item)
     if not item.is_after_close_now():  # the provisional winner is read off the private board
         raise Forbidden("status", "The private board opens to judges when the challenge closes.")
-    return jsonify(judging_json(item, judging_state(db(), item)))
+    return read.reply(read.judging_view(item, judging_state(db(), item)))
 
 
 @bp.post("/challenges/<slug>/reruns")

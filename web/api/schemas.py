@@ -6,9 +6,29 @@ document is generated from them (``web/api/openapi.py``).
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+from leaderboards.board import Entry
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _text(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+# Read models are built from rows (``model_validate(row, from_attributes=True)`` or by
+# name); these keep the JSON as it always was: times as ``isoformat()`` text, money as
+# its exact decimal text, and a plain string in the document.
+IsoTime = Annotated[str, BeforeValidator(_iso)]
+Money = Annotated[str, BeforeValidator(_text)]
 
 
 class Body(BaseModel):
@@ -63,7 +83,7 @@ class Page(Out):
 
 
 class Prize(Out):
-    amount: str
+    amount: Money
     currency: str
     rule: str
 
@@ -77,8 +97,8 @@ class ChallengeSummary(Out):
     scenario: str
     status: str
     metric: str
-    opens_at: str
-    closes_at: str
+    opens_at: IsoTime
+    closes_at: IsoTime
     prize: Prize
 
 
@@ -99,7 +119,7 @@ class Resources(Out):
 class ChallengeDetail(ChallengeSummary):
     summary: str
     description_md: str
-    targets: list[dict[str, str | float]]
+    targets: list[dict[str, str | int | float]]  # as written: 60 stays 60, not 60.0
     timezone: str
     limits: Limits
     resources: Resources
@@ -110,16 +130,19 @@ class ChallengeList(Page):
     challenges: list[ChallengeSummary]
 
 
-class BoardEntry(Out):
-    rank: int
-    team: str
-    score: float
-    submission_id: int
-    submitted_at: str
-    meets_targets: bool
-    runtime_s: float | None
-    peak_memory_mb: float | None
-    entries: int
+def _from_entry() -> type[Out]:
+    """``BoardEntry``: the fields of ``leaderboards.board.Entry`` but its internal ones,
+    so the board's fields are listed once (the cache encodes the same ``Entry``)."""
+    kinds = get_type_hints(Entry)
+    fields = {
+        f.name: (IsoTime if kinds[f.name] is dt.datetime else kinds[f.name], ...)
+        for f in dataclasses.fields(Entry)
+        if not f.metadata.get("internal")
+    }
+    return create_model("BoardEntry", __base__=Out, __module__=__name__, **fields)
+
+
+BoardEntry = _from_entry()
 
 
 class Board(Page):
@@ -170,8 +193,8 @@ class SubmissionView(Out):
     sha256: str
     size: int
     note: str
-    submitted_at: str
-    finished_at: str | None
+    submitted_at: IsoTime
+    finished_at: IsoTime | None
 
 
 class SubmissionList(Page):
@@ -190,9 +213,9 @@ class AwardView(Out):
     title: str | None = None
     submission_id: int | None = None
     score: float | None = None
-    amount: str | None = None
+    amount: Money | None = None
     currency: str | None = None
-    decided_at: str | None = None
+    decided_at: IsoTime | None = None
 
 
 class Winners(Page):

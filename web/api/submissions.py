@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from challenges import service as challenges
 from challenges.policy import Action, require
 from challenges.teams import team_of
 from evaluator.intake import submit_and_enqueue
-from evaluator.models import Submission
+from evaluator.listing import one_submission, team_submissions
 from evaluator.selection import set_selected
 from jiebang.errors import NotFound
+from jiebang.paging import Page
+from web.api import read
 from web.api import schemas as s
-from web.api.base import bp, paged, token_required
+from web.api.base import bp, paging, token_required
 from web.api.openapi import PAGING, doc
 from web.errors import api_error
 from web.ext import client_key, db, limiter, services, submit_limit
 from web.uploads import into_blobs, is_raw_upload
-from web.views import submission_json
+from web.views import sight
 
 KIND = {"type": "string", "enum": ["image", "bundle"], "default": "image"}
 NOTE = {"type": "string", "maxLength": 200}
@@ -101,18 +102,17 @@ def create_submission(slug: str):
 @token_required("read")
 def list_submissions(slug: str):
     session = db()
-    team = team_of(
-        session,
-        user=g.api_user,
-        challenge=challenges.get_challenge(session, slug, public_only=True),
+    page, per_page = paging()
+    challenge = challenges.get_challenge(session, slug, public_only=True)
+    team = team_of(session, user=g.api_user, challenge=challenge)
+    if team is None:
+        found = Page([], 0, page, per_page)
+    else:
+        found = team_submissions(session, team_id=team.id, page=page, per_page=per_page)
+    seen = sight(session, g.api_user, challenge)
+    return read.reply(
+        read.paged(found, "submissions", s.SubmissionList, lambda r: read.submission_view(r, seen))
     )
-    rows = []
-    if team is not None:
-        query = select(Submission).where(
-            Submission.team_id == team.id, Submission.rerun_of_id.is_(None)
-        )
-        rows = list(session.scalars(query.order_by(Submission.id.desc())))
-    return jsonify(paged([submission_json(r, viewer=g.api_user) for r in rows], "submissions"))
 
 
 @bp.get("/submissions/<id:submission_id>")
@@ -124,11 +124,11 @@ def list_submissions(slug: str):
 )
 @token_required("read")
 def get_submission(submission_id: int):
-    sub = db().get(Submission, submission_id)
+    sub = one_submission(db(), submission_id)
     if sub is None:
         raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
     require(db(), g.api_user, Action.see_submission, sub)  # someone else's: the same 404
-    return jsonify(submission_json(sub, viewer=g.api_user))
+    return read.reply(read.submission_view(sub, sight(db(), g.api_user, sub.challenge)))
 
 
 @bp.route("/submissions/<id:submission_id>/select", methods=["POST", "DELETE"])
