@@ -15,6 +15,7 @@ import sandboxes
 from challenges.models import Challenge
 from challenges.teams import team_of
 from evaluator import queue
+from evaluator.messages import Words
 from evaluator.models import Failure, Kind, State, Submission
 from jiebang import audit
 from jiebang.accounts import Team, User
@@ -194,7 +195,8 @@ def _validate(
         return None
     except (sandboxes.ArchiveError, sandboxes.BundleError) as exc:
         _drop_if_unused(blobs, sha256, session)
-        raise Invalid("file", "%(reason)s", reason=str(exc)) from None
+        # Words keep the refusal's code, so the web layer shows it in the reader's language.
+        raise Invalid("file", "%(reason)s", reason=Words(exc.code, exc.params)) from None
 
 
 def _drop_if_unused(blobs: BlobStore, sha256: str, session: Session) -> None:

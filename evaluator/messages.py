@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from sandboxes.messages import MESSAGES as REFUSALS
+
 log = logging.getLogger(__name__)
 
 
@@ -50,8 +52,6 @@ TEMPLATES: dict[str, str] = {
         "The platform could not run this submission after %(attempts)s attempts. It does not "
         "count against your quota; please submit it again."
     ),
-    # An upload refused when the worker unpacked it (sandboxes' own words, see below)
-    "upload.rejected": N_("The upload was refused: %(reason)s"),
     # The predictions file (evaluator.prediction_errors)
     "output.missing": N_("%(file)s was not found: write your predictions to %(file)s."),
     "output.unreadable": N_("%(file)s could not be opened: write it as a readable file."),
@@ -104,9 +104,26 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+# Uploads refused (sandboxes.ArchiveError, BundleError): sandboxes keeps their words.
+TEMPLATES.update(REFUSALS)
+
+
 def message(code: str, **params: object) -> dict:
     """A message as a parameter of another: ``{"code": ..., "params": ...}``."""
     return {"code": code, "params": params}
+
+
+class Words(str):
+    """A message as a ``str`` (its English) that keeps its code and parameters: a
+    ``ServiceError`` parameter the web layer translates (``web.errors.translate``)."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, params: Mapping[str, object]) -> Words:
+        words = super().__new__(cls, english(code, params))
+        words.code, words.params = code, dict(params)
+        return words
 
 
 def legacy(text: str) -> tuple[str, dict]:

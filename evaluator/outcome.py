@@ -13,6 +13,8 @@ from challenges.metrics import Metric
 from evaluator import messages
 from evaluator.models import Failure, State
 from evaluator.scoring import PredictionError, score_predictions
+from sandboxes.messages import NOT_STARTED
+from sandboxes.runner import START_ERROR
 
 PREDICTIONS = "predictions.csv"
 # Exit codes of the container's init when it cannot run the command at all.
@@ -49,7 +51,7 @@ def failed(failure: Failure, code: str, /, state: State = State.failed, **params
 
 def rejected(exc: sandboxes.ArchiveError | sandboxes.BundleError) -> Outcome:
     """An upload the worker refused when it unpacked it."""
-    return failed(Failure.bad_output, "upload.rejected", State.rejected, reason=str(exc))
+    return failed(Failure.bad_output, exc.code, State.rejected, **exc.params)
 
 
 def plain(params: dict) -> dict:
@@ -90,7 +92,9 @@ def classify_run(
     if result.oom_killed:
         return fail(Failure.memory, "run.memory", limit_mb=_number(limits.memory_mb))
     if result.start_error:
-        return fail(Failure.crash, "run.not_started", detail=result.start_error)
+        known = result.start_error == START_ERROR  # the sandbox's own words: its code
+        detail = NOT_STARTED if known else result.start_error
+        return fail(Failure.crash, "run.not_started", detail=detail)
     if result.exit_code in NOT_RUNNABLE:
         return fail(Failure.crash, NOT_RUNNABLE[result.exit_code], exit_code=result.exit_code)
     if result.exit_code != 0:

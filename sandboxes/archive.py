@@ -19,19 +19,20 @@ from typing import Any
 import docker
 
 from sandboxes import tarstream
+from sandboxes.messages import HOW_TO_SAVE, Refusal
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MAX_JSON_BYTES = 4 * 1024 * 1024
-HOW_TO_SAVE = "make it with `docker save IMAGE -o image.tar`"
 # What tarfile raises on input that is not a (complete) tar.
 _UNREADABLE = (tarfile.TarError, EOFError)
 _MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-class ArchiveError(ValueError):
-    """The upload is not an acceptable image archive; the message tells the participant why."""
+class ArchiveError(Refusal):
+    """The upload is not an acceptable image archive; ``code`` and ``params`` say why
+    (``sandboxes.messages``), ``str()`` in English."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,10 @@ def _check_plain_tar(path: Path) -> None:
         head = f.read(tarfile.BLOCKSIZE)
     for magic, name in _COMPRESSED.items():
         if head.startswith(magic):
-            raise ArchiveError(
-                f"The image archive is compressed ({name}). Upload the plain tar that "
-                f"`docker save IMAGE -o image.tar` writes, without compressing it."
-            )
+            raise ArchiveError("archive.compressed", format=name)
     # Every tar `docker save` writes (ustar, PAX or GNU) carries this magic.
     if len(head) < tarfile.BLOCKSIZE or head[257:262] != b"ustar":
-        raise ArchiveError(f"The upload is not a Docker image archive: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.not_archive", hint=HOW_TO_SAVE)
 
 
 def inspect_image_archive(
@@ -83,10 +81,7 @@ def inspect_image_archive(
     """
     size = Path(path).stat().st_size
     if size > max_bytes:
-        raise ArchiveError(
-            f"The image archive is {_mib(size)} MiB; the limit is {_mib(max_bytes)} MiB. "
-            "Make the image smaller (a slim base, fewer files) and save it again."
-        )
+        raise ArchiveError("archive.too_large", size_mib=_mib(size), limit_mib=_mib(max_bytes))
     _check_plain_tar(path)
     try:
         # "r:", never "r:*": a non-tar fed to the decompressors cost minutes of CPU.
@@ -98,7 +93,7 @@ def inspect_image_archive(
             config = _read_json(tar, members[config_name], config_name)
     except _UNREADABLE as exc:
         logger.info("unreadable archive %s: %s", path, exc)
-        raise ArchiveError(f"The upload is not a Docker image archive: {HOW_TO_SAVE}.") from exc
+        raise ArchiveError("archive.not_archive", hint=HOW_TO_SAVE) from exc
     diff_ids = _check_config(config, len(layers))
     for name, diff_id in zip(layers, diff_ids, strict=True):
         if name in members or diff_id not in shared_layers:
@@ -119,13 +114,10 @@ def load_image(client: docker.DockerClient, path: Path, archive: ImageArchive) -
     except (*_UNREADABLE, ValueError) as exc:
         # The file changed since inspection, or a member only fails when streamed.
         logger.warning("rewriting %s for docker load failed: %s", path, exc)
-        raise ArchiveError(f"The image archive is damaged: {HOW_TO_SAVE}.") from exc
+        raise ArchiveError("archive.damaged", hint=HOW_TO_SAVE) from exc
     if loaded != [archive.image_id]:
         logger.warning("docker load of %s gave %s, expected %s", path, loaded, archive.image_id)
-        raise ArchiveError(
-            "Docker loaded a different image than the archive describes: "
-            f"{HOW_TO_SAVE} and upload it again."
-        )
+        raise ArchiveError("archive.other_image", hint=HOW_TO_SAVE)
     return archive.image_id
 
 
@@ -136,9 +128,7 @@ def _docker_load(client: docker.DockerClient, path: Path) -> list[str]:
     for message in client.api.load_image(body, quiet=False):
         if "error" in message:
             logger.warning("docker load of %s failed: %s", path, message["error"])
-            raise ArchiveError(
-                f"Docker could not load the image archive: {HOW_TO_SAVE} and upload it again."
-            )
+            raise ArchiveError("archive.not_loaded", hint=HOW_TO_SAVE)
         text = str(message.get("stream", ""))
         if text.startswith("Loaded image ID:"):
             loaded.append(text.split(":", 1)[1].strip())
@@ -148,9 +138,9 @@ def _docker_load(client: docker.DockerClient, path: Path) -> list[str]:
 def normalize(name: str) -> str:
     """The member name as Docker will see it, or ArchiveError when it escapes the archive."""
     if name.startswith("/") or "\\" in name or "\0" in name:
-        raise ArchiveError(f"The archive has an unsafe file name {name!r}: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.unsafe_name", name=name, hint=HOW_TO_SAVE)
     if ".." in name.split("/"):
-        raise ArchiveError(f"The archive has a file name with '..' ({name!r}): {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.dotdot_name", name=name, hint=HOW_TO_SAVE)
     return posixpath.normpath(name)
 
 
@@ -158,10 +148,7 @@ def check_member(member: tarfile.TarInfo) -> str:
     """Check one member's name and type (links are judged later); return its normal name."""
     name = normalize(member.name)
     if member.issparse() or not (member.isreg() or member.isdir() or member.issym()):
-        raise ArchiveError(
-            f"The archive holds {name!r}, which is not a regular file or directory "
-            f"(links, devices and pipes are refused): {HOW_TO_SAVE}."
-        )
+        raise ArchiveError("archive.special_member", name=name, hint=HOW_TO_SAVE)
     return name
 
 
@@ -170,19 +157,13 @@ def _scan(tar: tarfile.TarFile, *, max_bytes: int, max_members: int) -> dict[str
     total = 0
     for count, member in enumerate(tar, start=1):
         if count > max_members:
-            raise ArchiveError(
-                f"The archive has more than {max_members} files; a `docker save` archive has "
-                f"a few per layer: {HOW_TO_SAVE}."
-            )
+            raise ArchiveError("archive.too_many_members", limit=max_members, hint=HOW_TO_SAVE)
         name = check_member(member)
         total += member.size
         if total > max_bytes:
-            raise ArchiveError(
-                f"The image archive unpacks to more than {_mib(max_bytes)} MiB. "
-                "Make the image smaller and save it again."
-            )
+            raise ArchiveError("archive.unpacks_too_large", limit_mib=_mib(max_bytes))
         if name in members:
-            raise ArchiveError(f"The archive holds {name!r} twice: {HOW_TO_SAVE}.")
+            raise ArchiveError("archive.twice", name=name, hint=HOW_TO_SAVE)
         members[name] = member
     return members
 
@@ -192,12 +173,12 @@ def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> Any:
     try:
         return json.loads(data)
     except ValueError as exc:
-        raise ArchiveError(f"{name} in the archive is not valid JSON: {HOW_TO_SAVE}.") from exc
+        raise ArchiveError("archive.bad_json", name=name, hint=HOW_TO_SAVE) from exc
 
 
 def _read_small(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> bytes:
     if not member.isreg() or member.size > MAX_JSON_BYTES:
-        raise ArchiveError(f"{name} in the archive is not a small regular file: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.not_small_file", name=name, hint=HOW_TO_SAVE)
     handle = tar.extractfile(member)
     assert handle is not None  # a regular member always has data
     return handle.read()
@@ -205,16 +186,12 @@ def _read_small(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> byt
 
 def _manifest_entry(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo]) -> dict[str, Any]:
     if MANIFEST not in members:
-        raise ArchiveError(
-            f"The upload is not a Docker image archive (no manifest.json): {HOW_TO_SAVE}."
-        )
+        raise ArchiveError("archive.no_manifest", hint=HOW_TO_SAVE)
     manifest = _read_json(tar, members[MANIFEST], MANIFEST)
     if not isinstance(manifest, list) or len(manifest) != 1 or not isinstance(manifest[0], dict):
-        count = len(manifest) if isinstance(manifest, list) else "an unknown number of"
-        raise ArchiveError(
-            f"The archive holds {count} images; it must hold exactly one. "
-            "Save a single image: `docker save IMAGE -o image.tar`."
-        )
+        if not isinstance(manifest, list):
+            raise ArchiveError("archive.images_unknown")
+        raise ArchiveError("archive.images", count=len(manifest))
     return manifest[0]
 
 
@@ -223,12 +200,9 @@ def _layer_paths(
 ) -> list[str]:
     layers = entry.get("Layers")
     if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
-        raise ArchiveError(f"manifest.json in the archive lists no layers: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.no_layers", hint=HOW_TO_SAVE)
     if len(layers) > max_layers:
-        raise ArchiveError(
-            f"The image has {len(layers)} layers; the limit is {max_layers}. Use fewer "
-            "build steps (join RUN lines, or copy the result into a fresh stage)."
-        )
+        raise ArchiveError("archive.too_many_layers", count=len(layers), limit=max_layers)
     names = [normalize(layer) for layer in layers]
     _refuse_stray_links(members, set(names))
     return names
@@ -244,15 +218,13 @@ def _check_layer_member(name: str, members: dict[str, tarfile.TarInfo]) -> None:
         if member is not None and member.issym():
             member = None
     if member is None or not member.isreg():
-        raise ArchiveError(f"A layer listed in manifest.json is missing ({name}): {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.missing_layer", name=name, hint=HOW_TO_SAVE)
 
 
 def _refuse_stray_links(members: dict[str, tarfile.TarInfo], layers: set[str]) -> None:
     for name, member in members.items():
         if member.issym() and name not in layers:
-            raise ArchiveError(
-                f"The archive holds a link {name!r}; links are refused: {HOW_TO_SAVE}."
-            )
+            raise ArchiveError("archive.link", name=name, hint=HOW_TO_SAVE)
 
 
 def _config_digest(
@@ -262,40 +234,28 @@ def _config_digest(
     name = normalize(config) if isinstance(config, str) else ""
     member = members.get(name)
     if member is None:
-        raise ArchiveError(f"The archive has no image config: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.no_config", hint=HOW_TO_SAVE)
     digest = hashlib.sha256(_read_small(tar, member, name)).hexdigest()
     # Legacy saves name it <digest>.json, OCI layouts blobs/sha256/<digest>.
     if posixpath.basename(name).removesuffix(".json") != digest:
-        raise ArchiveError(
-            "The image config in the archive does not match its digest; the archive is "
-            f"damaged or edited: {HOW_TO_SAVE}."
-        )
+        raise ArchiveError("archive.config_digest", hint=HOW_TO_SAVE)
     return name, digest
 
 
 def _check_config(config: Any, layer_count: int) -> tuple[str, ...]:
     if not isinstance(config, dict):
-        raise ArchiveError(f"The image config is not a JSON object: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.config_not_object", hint=HOW_TO_SAVE)
     _check_platform(config)
     settings = config.get("config") or {}
     if not isinstance(settings, dict):
-        raise ArchiveError(f"The image config is malformed: {HOW_TO_SAVE}.")
+        raise ArchiveError("archive.config_malformed", hint=HOW_TO_SAVE)
     if settings.get("Volumes"):
-        raise ArchiveError(
-            "The image declares VOLUME "
-            f"{', '.join(sorted(settings['Volumes']))}; volumes are not allowed. Remove the "
-            "VOLUME lines from the Dockerfile (write results to /output)."
-        )
+        raise ArchiveError("archive.volumes", volumes=", ".join(sorted(settings["Volumes"])))
     if not settings.get("Entrypoint") and not settings.get("Cmd"):
-        raise ArchiveError(
-            "The image has no ENTRYPOINT or CMD, so there is nothing to run. Add e.g. "
-            '`CMD ["python", "/app/main.py"]` to the Dockerfile.'
-        )
+        raise ArchiveError("archive.no_command")
     diff_ids = (config.get("rootfs") or {}).get("diff_ids")
     if not isinstance(diff_ids, list) or len(diff_ids) != layer_count:
-        raise ArchiveError(
-            f"The image config and manifest.json disagree on the layers: {HOW_TO_SAVE}."
-        )
+        raise ArchiveError("archive.layers_disagree", hint=HOW_TO_SAVE)
     return tuple(str(x) for x in diff_ids)
 
 
@@ -303,10 +263,7 @@ def _check_platform(config: dict[str, Any]) -> None:
     want = _MACHINE_TO_ARCH.get(platform.machine().lower(), platform.machine().lower())
     got_os, got_arch = config.get("os"), config.get("architecture")
     if got_os != "linux" or got_arch != want:
-        raise ArchiveError(
-            f"The image is built for {got_os}/{got_arch}; the evaluator runs linux/{want}. "
-            f"Build it with `docker build --platform linux/{want}`."
-        )
+        raise ArchiveError("archive.platform", got=f"{got_os}/{got_arch}", want=want)
 
 
 def _mib(n: int) -> int:

@@ -12,10 +12,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandboxes.messages import HOW_TO_ZIP, Refusal
+
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT = "main.py"
-HOW_TO_ZIP = "zip the folder's contents, e.g. `cd my-solution && zip -r ../bundle.zip .`"
 # Below this size a high compression ratio is harmless (a small CSV of zeros).
 RATIO_FLOOR_BYTES = 1024 * 1024
 CHUNK = 1024 * 1024
@@ -26,8 +27,9 @@ _ZIP64_EOCD_SIGNATURE, _ZIP64_EOCD = b"PK\x06\x06", struct.Struct("<40xQ8x")
 _CD_SIGNATURE, _CD_HEADER = b"PK\x01\x02", struct.Struct("<4s24xHHH12x")
 
 
-class BundleError(ValueError):
-    """The upload is not an acceptable bundle; the message tells the participant why."""
+class BundleError(Refusal):
+    """The upload is not an acceptable bundle; ``code`` and ``params`` say why
+    (``sandboxes.messages``), ``str()`` in English."""
 
 
 @dataclass(frozen=True)
@@ -56,30 +58,20 @@ def check_bundle(
     most_entries = 2 * max_files + 1000
     counted = _count_entries(path, stop_after=most_entries + 1)
     if counted is not None and counted > most_entries:
-        raise _too_many(f"more than {most_entries} files and folders", max_files)
+        raise BundleError("bundle.too_many_entries", count=most_entries, limit=max_files)
     entries = _open_entries(path)
     files = [e for e in entries if not e.is_dir()]
     if len(files) > max_files:
-        raise _too_many(f"{len(files)} files", max_files)
+        raise BundleError("bundle.too_many_files", count=len(files), limit=max_files)
     size = sum(e.file_size for e in files)
     if size > max_bytes:
-        raise BundleError(
-            f"The bundle unpacks to {_mib(size)} MiB; the limit is {_mib(max_bytes)} MiB. "
-            "Leave out data sets, virtual environments and caches."
-        )
+        raise BundleError("bundle.too_large", size_mib=_mib(size), limit_mib=_mib(max_bytes))
     compressed = max(Path(path).stat().st_size, 1)
     for entry in files:
         _check_ratio(entry.filename, entry.file_size, entry.compress_size, max_ratio)
-    _check_ratio("the bundle", size, compressed, max_ratio)
+    _check_ratio(None, size, compressed, max_ratio)
     _verify_data(path, files)
     return BundleInfo(files=len(files), size=size)
-
-
-def _too_many(count: str, max_files: int) -> BundleError:
-    return BundleError(
-        f"The bundle has {count}; the limit is {max_files} files. "
-        "Leave out data sets, virtual environments and caches."
-    )
 
 
 def _count_entries(path: Path, *, stop_after: int) -> int | None:
@@ -138,12 +130,10 @@ def _verify_data(path: Path, files: list[zipfile.ZipInfo]) -> None:
                     while chunk := src.read(CHUNK):
                         read += len(chunk)
                         if read > entry.file_size:
-                            raise BundleError(
-                                f"{entry.filename} is larger than the zip says; zip it again."
-                            )
+                            raise BundleError("bundle.larger_than_said", name=entry.filename)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         logger.info("bundle %s fails verification: %s", path, exc)
-        raise BundleError(f"The zip file is damaged: {HOW_TO_ZIP}.") from exc
+        raise BundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
 
 
 def extract_bundle(path: Path, dest: Path) -> Path:
@@ -166,25 +156,25 @@ def extract_bundle(path: Path, dest: Path) -> Path:
                     _make_dirs(dest, target.parent)
                     _write(archive, entry, target)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise BundleError(f"The zip file is damaged: {HOW_TO_ZIP}.") from exc
+        raise BundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
     logger.info("extracted bundle %s into %s (%d entries)", path, dest, len(entries))
     return dest
 
 
 def _open_entries(path: Path) -> list[zipfile.ZipInfo]:
     if not zipfile.is_zipfile(path):
-        raise BundleError(f"The upload is not a zip file: {HOW_TO_ZIP}.")
+        raise BundleError("bundle.not_zip", hint=HOW_TO_ZIP)
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise BundleError(f"The zip file is damaged: {HOW_TO_ZIP}.") from exc
+        raise BundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
     seen: set[str] = set()
     for entry in entries:
         name = _safe_name(entry.filename)
         _check_type(entry)
         if name in seen:
-            raise BundleError(f"The bundle holds {name!r} twice; zip it again: {HOW_TO_ZIP}.")
+            raise BundleError("bundle.twice", name=name, hint=HOW_TO_ZIP)
         seen.add(name)
     _require_entry_point(entries)
     return entries
@@ -192,25 +182,22 @@ def _open_entries(path: Path) -> list[zipfile.ZipInfo]:
 
 def _safe_name(name: str) -> str:
     if name.startswith("/") or "\\" in name or "\0" in name or ":" in name.split("/")[0]:
-        raise BundleError(f"The bundle has an unsafe file name {name!r}: {HOW_TO_ZIP}.")
+        raise BundleError("bundle.unsafe_name", name=name, hint=HOW_TO_ZIP)
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts or not parts:
-        raise BundleError(f"The bundle has an unsafe file name {name!r}: {HOW_TO_ZIP}.")
+        raise BundleError("bundle.unsafe_name", name=name, hint=HOW_TO_ZIP)
     return posixpath.join(*parts)
 
 
 def _check_type(entry: zipfile.ZipInfo) -> None:
     if entry.flag_bits & 0x1:
-        raise BundleError(f"{entry.filename} is encrypted; upload a zip without a password.")
+        raise BundleError("bundle.encrypted", name=entry.filename)
     mode = entry.external_attr >> 16
     kind = stat.S_IFMT(mode)
     # Zips made on Windows carry no Unix mode (kind 0): plain files or directories.
     if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-        what = "a symbolic link" if kind == stat.S_IFLNK else "not a regular file"
-        raise BundleError(
-            f"{entry.filename} in the bundle is {what}; only files and folders are allowed. "
-            "Copy the real file into the folder and zip it again."
-        )
+        code = "bundle.symlink" if kind == stat.S_IFLNK else "bundle.special"
+        raise BundleError(code, name=entry.filename)
 
 
 def _require_entry_point(entries: list[zipfile.ZipInfo]) -> None:
@@ -219,18 +206,16 @@ def _require_entry_point(entries: list[zipfile.ZipInfo]) -> None:
         return
     nested = [n for n in names if posixpath.basename(n) == ENTRY_POINT]
     if nested:
-        raise BundleError(
-            f"main.py must be at the top of the zip, but it is at {nested[0]}: {HOW_TO_ZIP}."
-        )
-    raise BundleError(f"The bundle has no main.py at its top; add one and zip again: {HOW_TO_ZIP}.")
+        raise BundleError("bundle.nested_main", name=nested[0], hint=HOW_TO_ZIP)
+    raise BundleError("bundle.no_main", hint=HOW_TO_ZIP)
 
 
-def _check_ratio(name: str, size: int, compressed: int, max_ratio: int) -> None:
+def _check_ratio(name: str | None, size: int, compressed: int, max_ratio: int) -> None:
+    """``name``: a file in the bundle, or None for the whole bundle."""
     if size > RATIO_FLOOR_BYTES and size > max_ratio * max(compressed, 1):
-        raise BundleError(
-            f"{name} compresses more than {max_ratio} to 1, which looks like a zip bomb. "
-            "Leave out large generated or padded files."
-        )
+        if name is None:
+            raise BundleError("bundle.ratio", limit=max_ratio)
+        raise BundleError("bundle.ratio_file", name=name, limit=max_ratio)
 
 
 def _make_dirs(root: Path, target: Path) -> None:
@@ -243,7 +228,7 @@ def _make_dirs(root: Path, target: Path) -> None:
             os.chmod(current, 0o755)
         except FileExistsError:
             if current.is_symlink() or not current.is_dir():
-                raise BundleError(f"{part} is both a file and a folder in the bundle.") from None
+                raise BundleError("bundle.file_and_folder", name=part) from None
 
 
 def _write(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path) -> None:
@@ -251,14 +236,14 @@ def _write(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path) -> No
     try:
         fd = os.open(target, flags, 0o644)
     except FileExistsError:
-        raise BundleError(f"{entry.filename} is both a file and a folder in the bundle.") from None
+        raise BundleError("bundle.file_and_folder", name=entry.filename) from None
     written = 0
     with os.fdopen(fd, "wb") as out, archive.open(entry) as src:
         for chunk in iter(lambda: src.read(CHUNK), b""):
             written += len(chunk)
             # zipfile stops at the declared size; this guards that promise.
             if written > entry.file_size:
-                raise BundleError(f"{entry.filename} is larger than the zip says; zip it again.")
+                raise BundleError("bundle.larger_than_said", name=entry.filename)
             out.write(chunk)
         os.fchmod(out.fileno(), 0o644)
 

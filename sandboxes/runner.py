@@ -19,6 +19,7 @@ import requests
 from docker.models.containers import Container, _create_container_args
 
 from sandboxes import cgroups, hardening, monitor, scratch
+from sandboxes.messages import NOT_STARTED, english
 from sandboxes.reaper import reap
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,7 @@ OOM_EXIT_CODE = 137
 OOM_NEAR_LIMIT = 0.9
 # What a participant is told when Docker refuses to start their container (Docker's own
 # text goes to our log only: it can name host paths).
-START_ERROR = (
-    "Docker could not start the container; check that /input, /output, /code and /tmp are "
-    "not files or links in the image."
-)
+START_ERROR = english(NOT_STARTED["code"], {})  # the code: sandboxes.messages.NOT_STARTED
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ POT = "web/translations/messages.pot"
 
 def main() -> None:
     keys = [arg for k in KEYWORDS for arg in ("-k", k)]
-    packages = ["web", "jiebang", "challenges", "evaluator", "leaderboards"]
+    packages = ["web", "jiebang", "challenges", "evaluator", "leaderboards", "sandboxes"]
     run = lambda *args: subprocess.run([*BABEL, *args], cwd=ROOT, check=True)  # noqa: E731
     run("extract", "-F", "babel.cfg", "--no-location", "--omit-header", *keys, "-o", POT, *packages)
     run("update", "-i", POT, "-d", "web/translations", "--no-fuzzy-matching")

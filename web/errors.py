@@ -10,7 +10,15 @@ from jiebang.errors import ServiceError
 
 
 def translate(exc: ServiceError) -> str:
-    return gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
+    if not exc.params:
+        return gettext(exc.template)
+    params = {
+        name: translate_message(value.code, value.params)
+        if isinstance(value, messages.Words)
+        else value
+        for name, value in exc.params.items()
+    }
+    return gettext(exc.template, **params)
 
 
 def translate_message(code: str | None, params: dict | None) -> str:

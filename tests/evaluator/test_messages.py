@@ -7,6 +7,7 @@ import pytest
 from babel.support import Translations
 
 import evaluator
+import sandboxes
 from evaluator import messages
 from evaluator.models import Submission
 from evaluator.outcome import plain
@@ -14,17 +15,18 @@ from evaluator.predictions_file import _KINDS
 from evaluator.scoring import PredictionError, read_predictions
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
-CODE = re.compile(r"""["']((?:run|platform|upload|output)\.[a-z_]+)["']""")
+CODE = re.compile(r"""["']((?:run|platform|output|archive|bundle|sandbox)\.[a-z_]+)["']""")
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
 
 
 def test_every_code_the_evaluator_writes_has_a_template():
     written = set()
-    for source in Path(evaluator.__file__).parent.glob("*.py"):
-        if source.name != "messages.py":
-            written |= set(CODE.findall(source.read_text()))
+    for package in (evaluator, sandboxes):
+        for source in Path(package.__file__).parent.glob("*.py"):
+            if source.name != "messages.py":
+                written |= set(CODE.findall(source.read_text()))
     written |= {f"output.{kind}" for _test, kind in _KINDS} | {"output.device"}
-    assert len(written) > 30
+    assert len(written) > 70
     assert written - set(messages.TEMPLATES) == set()
 
 
@@ -87,3 +89,31 @@ def test_parameters_survive_the_database(world, session, sessions):
         again = other.get(Submission, sub.id)
         assert (again.message_code, again.message_params) == ("output.ids", params)
         assert again.message.startswith('predictions.csv: 2 test ids are missing, e.g. "a", "b".')
+
+
+def test_a_refused_upload_keeps_its_code_and_words(tmp_path):
+    from evaluator.outcome import rejected
+
+    path = tmp_path / "b.zip"
+    path.write_bytes(b"not a zip at all")
+    with pytest.raises(sandboxes.BundleError) as caught:
+        sandboxes.check_bundle(path)
+    exc = caught.value
+    assert exc.code == "bundle.not_zip"
+    outcome = rejected(exc)
+    assert outcome.message_code == "bundle.not_zip"
+    assert outcome.message == str(exc) and "The upload is not a zip file: zip the" in str(exc)
+    with open(TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.mo", "rb") as f:
+        zh = Translations(f).gettext
+    chinese = messages.render(outcome.message_code, outcome.message_params, zh)
+    assert chinese.startswith("上传的文件不是 zip 文件：请压缩文件夹里的内容")
+
+
+def test_a_container_that_could_not_start_says_so_by_code():
+    from sandboxes.runner import START_ERROR
+
+    with open(TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.mo", "rb") as f:
+        zh = Translations(f).gettext
+    params = plain({"detail": messages.message("sandbox.not_started")})
+    assert messages.english("run.not_started", params).endswith(START_ERROR)
+    assert "Docker 无法启动容器" in messages.render("run.not_started", params, zh)

@@ -74,3 +74,30 @@ def test_a_legacy_text_is_shown_as_it_was(client, world, session, published, lan
     _login(client)
     page = client.get(f"/submissions/{sub.id}", headers={"Accept-Language": lang})
     assert "Something from before." in page.get_data(as_text=True)
+
+
+def test_a_refused_upload_reads_in_the_readers_language(
+    client, world, session, published, token_for, make_bundle_zip, redis_conn
+):
+    user = world.user("p@example.com")
+    world.team(published, user, name="Told Team")
+    session.commit()
+    headers = token_for(user)
+
+    def refusal(lang):
+        response = client.post(
+            "/api/v1/challenges/parity/submissions",
+            data={"kind": "image", "file": (make_bundle_zip(), "b.zip")},
+            content_type="multipart/form-data",
+            headers={**headers, "Accept-Language": lang},
+        )
+        assert response.status_code == 400
+        return response.get_json()["error"]["message"]
+
+    assert (
+        refusal("zh")
+        == "上传的文件不是 Docker 镜像归档：请用 `docker save IMAGE -o image.tar` 生成。"
+    )
+    assert refusal("en") == (
+        "The upload is not a Docker image archive: make it with `docker save IMAGE -o image.tar`."
+    )
