@@ -194,7 +194,7 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
                 "started_at",
                 "finished_at",
                 "note",
-                "message",
+                "message_code",  # none; message_params takes its default
                 "log_excerpt",
             ],
             rows(),
