@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from challenges.models import Challenge, Status
 from challenges.policy import Action, require
+from evaluator.listing import one_submission
 from evaluator.models import Submission
 from evaluator.reruns import latest_rerun, reproduces, request_rerun
 from jiebang import audit
@@ -113,7 +114,7 @@ def judging_state(session: Session, challenge: Challenge) -> JudgingState:
     winner = provisional_winner(session, challenge)
     if winner is None:
         return JudgingState(None, None, None, None)
-    sub = session.get(Submission, winner.submission_id)
+    sub = one_submission(session, winner.submission_id)
     rerun = latest_rerun(session, sub)
     return JudgingState(winner, sub, rerun, reproduces(sub, rerun))
 
