@@ -26,7 +26,7 @@ from evaluator.reruns import latest_rerun, reproduces, request_rerun
 from jiebang import audit
 from jiebang.accounts import User
 from jiebang.db import utcnow
-from jiebang.errors import Invalid
+from jiebang.errors import Forbidden, Invalid
 from jiebang.paging import Page, page_of
 from leaderboards.board import Entry, private_board
 from leaderboards.models import Award, AwardStatus, Decision, Verdict
@@ -111,6 +111,10 @@ class JudgingState:
 
 
 def judging_state(session: Session, challenge: Challenge) -> JudgingState:
+    """The provisional winner, its latest re-run and whether it reproduces; read off
+    the private board, so only after close."""
+    if not challenge.is_after_close(utcnow()):
+        raise Forbidden("status", "The private board opens to judges when the challenge closes.")
     winner = provisional_winner(session, challenge)
     if winner is None:
         return JudgingState(None, None, None, None)

@@ -7,7 +7,6 @@ from flask import g, jsonify
 from challenges import service as challenges
 from challenges.policy import Action, require
 from evaluator.reruns import enqueue_rerun
-from jiebang.errors import Forbidden
 from leaderboards.decision import judging_state, record_verdict, rerun_winner
 from web.api import read
 from web.api import schemas as s
@@ -31,8 +30,6 @@ def _judged(slug: str):
 def judging(slug: str):
     item = _judged(slug)
     require(db(), g.api_user, Action.see_judging, item)
-    if not item.is_after_close_now():  # the provisional winner is read off the private board
-        raise Forbidden("status", "The private board opens to judges when the challenge closes.")
     return read.reply(read.judging_view(item, judging_state(db(), item)))
 
 
