@@ -169,9 +169,8 @@ def upload_bundle():
     upload = request.files.get("bundle")
     session = db()
     problems: list[str] = []
-    if not _orgs():
-        problems = [_("Your organization is not approved yet; an administrator will review it.")]
-    elif upload is None or not upload.filename:
+    # Whose organization may list what, and only once approved: the service says.
+    if upload is None or not upload.filename:
         problems = [_("Choose a bundle: a zip with challenge.yaml and its data files.")]
     else:
         with tempfile.TemporaryDirectory(prefix="jiebang-upload-") as tmp:
