@@ -72,7 +72,7 @@ def leaderboard(slug: str):
             board=board,
             challenge=slug,
             metric=item.metric,
-            entries=[read.board_entry(e) for e in found.entries],
+            entries=read.board_entries(found.entries),
             page=page,
             per_page=per_page,
             total=found.total,

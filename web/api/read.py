@@ -9,7 +9,7 @@ request (``web.views.sight``) and handed in here.
 from __future__ import annotations
 
 from flask import jsonify
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from challenges.models import Challenge
 from evaluator.models import Submission
@@ -109,6 +109,14 @@ def _summary_fields(item: Challenge, language: str) -> dict:
 
 def board_entry(entry: Entry) -> s.BoardEntry:
     return s.BoardEntry.model_validate(entry, from_attributes=True)
+
+
+_ENTRIES = TypeAdapter(list[s.BoardEntry])
+
+
+def board_entries(entries: list[Entry]) -> list[s.BoardEntry]:
+    """A page of entries in one call (the cached board's path: kept short)."""
+    return _ENTRIES.validate_python(entries, from_attributes=True)
 
 
 def award_view(item: Challenge, award: Award | None) -> s.AwardView:
