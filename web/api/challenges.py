@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import g, jsonify, request
+from flask import g, request
 from flask_babel import gettext as _
 
 from challenges import lifecycle
@@ -126,7 +126,7 @@ def push_challenge():
         except BundleError as exc:
             return api_error("invalid_bundle", "; ".join(exc.problems), 400, "bundle")
     session.commit()
-    return jsonify({"slug": item.slug, "status": item.status}), 201
+    return read.reply(s.ChallengeCreated(slug=item.slug, status=item.status), 201)
 
 
 @bp.post("/challenges/<slug>/review")
@@ -137,7 +137,7 @@ def request_review(slug: str):
     item = challenges.get_challenge(session, slug)
     lifecycle.request_review(session, item, actor=g.api_user)
     session.commit()
-    return jsonify({"slug": slug, "status": item.status})
+    return read.reply(s.StatusChange(slug=slug, status=item.status))
 
 
 @bp.post("/challenges/<slug>/approve")
@@ -150,7 +150,7 @@ def approve(slug: str):
     item = challenges.get_challenge(session, slug)
     challenges.publish(session, item, actor=g.api_user)
     session.commit()
-    return jsonify({"slug": slug, "status": item.status})
+    return read.reply(s.StatusChange(slug=slug, status=item.status))
 
 
 @bp.post("/challenges/<slug>/close")
@@ -161,7 +161,7 @@ def close(slug: str):
     item = _public(slug)
     status = close_now(session, item, actor=g.api_user)
     session.commit()
-    return jsonify({"slug": slug, "status": status})
+    return read.reply(s.StatusChange(slug=slug, status=status))
 
 
 @bp.post("/challenges/<slug>/judges")
@@ -181,7 +181,7 @@ def assign_judge(slug: str):
     judge = get_user_by_email(session, parse(s.JudgeAssign).email)
     lifecycle.assign_judge(session, _public(slug), judge=judge, actor=g.api_user)
     session.commit()
-    return jsonify({"slug": slug, "judge": judge.email}), 201
+    return read.reply(s.JudgeAssigned(slug=slug, judge=judge.email), 201)
 
 
 @bp.get("/audit/head")
@@ -197,7 +197,7 @@ def audit_head():
     # Not everyone: its changes would show anyone the platform's activity.
     require(db(), g.api_user, Action.see_audit)
     events, head = audit.head(db())
-    return jsonify({"events": events, "head": head})
+    return read.reply(s.AuditHead(events=events, head=head))
 
 
 @bp.get("/base-images")
@@ -208,4 +208,4 @@ def audit_head():
 )
 def base_images():
     published = base_image(services().redis, services().settings.queue_name)
-    return jsonify({"images": [published] if published else []})
+    return read.reply(s.BaseImages(images=[published] if published else []))

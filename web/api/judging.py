@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g
 
 from challenges import service as challenges
 from challenges.policy import Action, require
@@ -48,7 +48,7 @@ def rerun(slug: str):
     new = rerun_winner(session, item, judge=g.api_user)
     session.commit()
     enqueue_rerun(services().redis, new, services().settings)
-    return jsonify({"id": new.id, "rerun_of": new.rerun_of_id, "status": new.status}), 201
+    return read.reply(s.RerunCreated(id=new.id, rerun_of=new.rerun_of_id, status=new.status), 201)
 
 
 @bp.post("/challenges/<slug>/verdicts")
@@ -68,4 +68,4 @@ def verdict(slug: str):
     body = parse(s.VerdictCreate)
     record_verdict(session, item, judge=g.api_user, decision=body.decision, reason=body.reason)
     session.commit()
-    return jsonify({"slug": slug, "status": item.status}), 201
+    return read.reply(s.StatusChange(slug=slug, status=item.status), 201)

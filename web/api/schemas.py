@@ -259,15 +259,15 @@ class TokenCreated(Out):
     token: str
     name: str
     scope: str
-    expires_at: str | None
+    expires_at: IsoTime | None
 
 
 class TokenView(Out):
     id: int
     name: str
     scope: str
-    created_at: str
-    expires_at: str | None
+    created_at: IsoTime
+    expires_at: IsoTime | None
     revoked: bool
 
 

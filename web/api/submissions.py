@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import g, request
 from flask_babel import gettext as _
 
 from challenges import service as challenges
@@ -88,7 +88,7 @@ def create_submission(slug: str):
         note=fields.get("note", ""),
         declared_size=size,
     )
-    return jsonify({"id": submission.id, "status": submission.status}), 201
+    return read.reply(s.SubmissionCreated(id=submission.id, status=submission.status), 201)
 
 
 @bp.get("/challenges/<slug>/submissions")
@@ -144,4 +144,4 @@ def select_submission(submission_id: int):
     chosen = request.method == "POST"
     sub = set_selected(session, user=g.api_user, submission_id=submission_id, selected=chosen)
     session.commit()
-    return jsonify({"id": sub.id, "selected": sub.selected})
+    return read.reply(s.Selection(id=sub.id, selected=sub.selected))

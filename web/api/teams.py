@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g
 
 from challenges import service as challenges
 from challenges import teams
+from web.api import read
 from web.api import schemas as s
 from web.api.base import bp, parse, token_required
 from web.api.openapi import doc
@@ -28,7 +29,7 @@ def create_team(slug: str):
     challenge = challenges.get_challenge(session, slug, public_only=True)
     team = teams.create_team(session, user=g.api_user, challenge=challenge, name=name)
     session.commit()
-    return jsonify({"id": team.id, "name": team.name, "join_code": team.join_code}), 201
+    return read.reply(s.TeamCreated.model_validate(team, from_attributes=True), 201)
 
 
 @bp.post("/teams/<id:team_id>/join")
@@ -41,7 +42,7 @@ def join_team(team_id: int):
         session, user=g.api_user, team=teams.get_team(session, team_id), join_code=code
     )
     session.commit()
-    return jsonify({"id": team.id, "name": team.name})
+    return read.reply(s.TeamRef.model_validate(team, from_attributes=True))
 
 
 @bp.post("/teams/<id:team_id>/leave")
@@ -53,4 +54,4 @@ def leave_team(team_id: int):
     session = db()
     teams.leave_team(session, user=g.api_user, team=teams.get_team(session, team_id))
     session.commit()
-    return jsonify({"left": team_id})
+    return read.reply(s.TeamLeft(left=team_id))

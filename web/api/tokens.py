@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import g, jsonify
+from flask import g
 from flask_babel import gettext as _
 
 from jiebang import accounts
+from web.api import read
 from web.api import schemas as s
 from web.api.base import bp, parse, token_required
 from web.api.openapi import doc
@@ -44,26 +45,14 @@ def create_token():
     )
     record = accounts.token_record(session, token)
     session.commit()
-    return jsonify(
-        {
-            "id": record.id,
-            "token": token,
-            "name": record.name,
-            "scope": record.scope,
-            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
-        }
-    ), 201
-
-
-def _view(row: accounts.ApiToken) -> dict:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "scope": row.scope,
-        "created_at": row.created_at.isoformat(),
-        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-        "revoked": row.revoked,
-    }
+    made = s.TokenCreated(
+        id=record.id,
+        token=token,
+        name=record.name,
+        scope=record.scope,
+        expires_at=record.expires_at,
+    )
+    return read.reply(made, 201)
 
 
 @bp.get("/tokens")
@@ -71,7 +60,9 @@ def _view(row: accounts.ApiToken) -> dict:
 @token_required("manage")
 def list_tokens():
     rows = accounts.list_tokens(db(), g.api_user)
-    return jsonify({"tokens": [_view(r) for r in rows]})
+    return read.reply(
+        s.TokenList(tokens=[s.TokenView.model_validate(r, from_attributes=True) for r in rows])
+    )
 
 
 @bp.delete("/tokens/<id:token_id>")
@@ -86,4 +77,4 @@ def revoke_token(token_id: int):
     session = db()
     accounts.revoke_token(session, user=g.api_user, token_id=token_id, via=g.api_token)
     session.commit()
-    return jsonify({"id": token_id, "revoked": True})
+    return read.reply(s.TokenRevoked(id=token_id, revoked=True))
