@@ -51,3 +51,9 @@ def test_challenge_award_and_board_bodies(client, world, session, published):
     session.commit()
     (entry,) = client.get("/api/v1/challenges/parity/leaderboard").get_json()["entries"]
     assert entry["submitted_at"] == sub.created_at.isoformat() and "team_id" not in entry
+
+
+def test_a_nul_character_in_a_body_is_a_400_naming_the_field(client):
+    # PostgreSQL refuses NUL in text; the body is refused before any query.
+    answer = client.post("/api/v1/tokens", json={"email": "a\x00@example.com", "password": "x"})
+    assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "email"

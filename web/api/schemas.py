@@ -11,7 +11,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+)
 
 from leaderboards.board import Entry
 
@@ -33,6 +40,14 @@ Money = Annotated[str, BeforeValidator(_text)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL refuses NUL in text: a 400 naming the field, not a 500 on the query.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class Out(BaseModel):
