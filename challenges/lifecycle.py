@@ -12,10 +12,10 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from challenges.models import Challenge, ChallengeJudge, Status
+from challenges.models import Challenge, ChallengeJudge, Membership, Status
 from challenges.policy import Action, is_judge, require
 from jiebang import audit
-from jiebang.accounts import Membership, Role, User
+from jiebang.accounts import Role, User
 from jiebang.errors import Conflict, Invalid
 
 

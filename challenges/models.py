@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -150,3 +151,43 @@ class ChallengeJudge(Base):
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
+
+
+class Team(Base):
+    """A team takes up one challenge."""
+
+    __tablename__ = "teams"
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "name"),
+        Index("uq_teams_challenge_id_name_key", "challenge_id", "name_key", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # ``names.name_key(name)``: names that look alike collide here (case folding may
+    # lengthen a name, hence the room).
+    name_key: Mapped[str] = mapped_column(String(400))
+    join_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="team", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    """One team per user per challenge: the unique key says so."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(lazy="joined")

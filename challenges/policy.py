@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from challenges.models import Challenge, ChallengeJudge, Status
-from jiebang.accounts import Membership, Organization, Role, User
+from challenges.models import Challenge, ChallengeJudge, Membership, Status
+from jiebang.accounts import Organization, Role, User
 from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, NotFound, ServiceError
 

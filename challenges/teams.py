@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from challenges.models import Challenge, Status
+from challenges.models import Challenge, Membership, Status, Team
 from challenges.policy import Action, require
-from jiebang.accounts import Membership, Team, User, new_join_code
+from jiebang.accounts import User
 from jiebang.errors import Conflict, Forbidden, NotFound
 from jiebang.names import clean_name, name_key
 
@@ -39,7 +41,7 @@ def create_team(session: Session, *, user: User, challenge: Challenge, name: str
         challenge_id=challenge.id,
         name=name,
         name_key=key,
-        join_code=new_join_code(),
+        join_code=secrets.token_urlsafe(9),
         created_by=user.id,
     )
     team.memberships.append(Membership(user_id=user.id, challenge_id=challenge.id))

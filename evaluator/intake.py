@@ -12,13 +12,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 import sandboxes
-from challenges.models import Challenge
+from challenges.models import Challenge, Team
 from challenges.teams import team_of
 from evaluator import queue
 from evaluator.messages import Words
 from evaluator.models import Failure, Kind, State, Submission
 from jiebang import audit
-from jiebang.accounts import Team, User
+from jiebang.accounts import User
 from jiebang.blobs import BlobStore, BlobTooLarge, disk_full
 from jiebang.db import utcnow
 from jiebang.errors import Forbidden, Invalid, TooMany, Unavailable

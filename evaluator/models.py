@@ -8,9 +8,9 @@ import enum
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from challenges.models import Challenge
+from challenges.models import Challenge, Team
 from evaluator import messages
-from jiebang.accounts import Team, User
+from jiebang.accounts import User
 from jiebang.db import Base, UTCDateTime, utcnow
 
 

@@ -1,4 +1,4 @@
-"""Accounts: users, organizations, teams and memberships, roles, API tokens."""
+"""Accounts: users, organizations, roles, API tokens."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import email_validator
 from sqlalchemy import (
     Boolean,
     ForeignKey,
-    Index,
     Integer,
     String,
-    UniqueConstraint,
     func,
     select,
 )
@@ -78,46 +76,6 @@ class User(Base):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_generation}"
-
-
-class Team(Base):
-    """A team takes up one challenge; the challenge table lives in `challenges`."""
-
-    __tablename__ = "teams"
-    __table_args__ = (
-        UniqueConstraint("challenge_id", "name"),
-        Index("uq_teams_challenge_id_name_key", "challenge_id", "name_key", unique=True),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    # ``names.name_key(name)``: names that look alike collide here (case folding may
-    # lengthen a name, hence the room).
-    name_key: Mapped[str] = mapped_column(String(400))
-    join_code: Mapped[str] = mapped_column(String(32), unique=True)
-    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="team", cascade="all, delete-orphan"
-    )
-
-
-class Membership(Base):
-    """One team per user per challenge: the unique key says so."""
-
-    __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
-    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    team: Mapped[Team] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(lazy="joined")
 
 
 class ApiToken(Base):
@@ -371,10 +329,6 @@ def token_record(session: Session, token: str) -> ApiToken | None:
 def user_for_token(session: Session, token: str) -> User | None:
     row = token_record(session, token)
     return row.user if row else None
-
-
-def new_join_code() -> str:
-    return secrets.token_urlsafe(9)
 
 
 def set_role(session: Session, *, user: User, role: str, actor: User) -> User:

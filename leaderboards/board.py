@@ -9,11 +9,10 @@ from typing import get_type_hints
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from challenges.models import Challenge
+from challenges.models import Challenge, Team
 from challenges.ranking import ranking_of
 from challenges.targets import targets_test
 from evaluator.models import State, Submission, TeamBest
-from jiebang.accounts import Team
 
 INTERNAL = {"internal": True}  # field metadata: kept in the cache, never shown by the API
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from challenges.models import Challenge
-from jiebang.accounts import Team, User
+from challenges.models import Challenge, Team
+from jiebang.accounts import User
 from jiebang.db import Base, UTCDateTime, utcnow
 
 

@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from challenges.metrics import better, get_metric
-from challenges.models import Challenge
+from challenges.models import Challenge, Membership, Team
 from evaluator.models import State, Submission
-from jiebang.accounts import Membership, Team
 from jiebang.db import utcnow
 from web import charts
 from web.filters import local_time

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from challenges import service as challenges
 from challenges import teams
+from challenges.models import Membership
 from challenges.policy import Action
 from evaluator.intake import submit_and_enqueue
 from evaluator.models import Submission
 from evaluator.selection import set_selected
-from jiebang.accounts import Membership
 from jiebang.errors import ServiceError
 from web.api.read import submission_json
 from web.errors import translate
