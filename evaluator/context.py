@@ -38,6 +38,12 @@ class Context:
     def redis(self) -> Redis:
         return Redis.from_url(self.settings.redis_url)
 
+    def close(self) -> None:
+        """Close the database and Redis connections it opened (a worker that has stopped)."""
+        self.sessions.kw["bind"].dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()
+
 
 _current: Context | None = None
 

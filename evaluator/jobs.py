@@ -22,7 +22,7 @@ from evaluator import inputs, queue, standings
 from evaluator.context import Context, current
 from evaluator.models import Kind, State, Submission
 from evaluator.outcome import Outcome, classify_run, rejected
-from evaluator.recovery import ACTIVE, Heartbeat, give_up_or_retry, lease_until
+from evaluator.recovery import ACTIVE, Heartbeat, give_up_or_retry, hand_back, lease_until
 from evaluator.worker import worker_name
 from jiebang import audit
 from jiebang.db import utcnow
@@ -59,6 +59,12 @@ def run_evaluation(ctx: Context, submission_id: int) -> str:
         # as infrastructure, which costs the team nothing. The operator has the traceback.
         log.exception("unexpected error on submission %s", submission_id)
         return _retry_or_fail(ctx, submission_id, attempt, exc)
+    except BaseException:
+        # Told to stop at once (a second SIGTERM raises SystemExit here, Ctrl+C raises
+        # KeyboardInterrupt): the sandbox has removed the container on the way out; the
+        # submission goes back to the queue now rather than when the lease runs out.
+        _hand_back(ctx, submission_id, attempt)
+        raise
     if not _record(ctx, submission_id, attempt, outcome):
         return "superseded"
     return outcome.status
@@ -201,6 +207,20 @@ def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) ->
             rerun_of=sub.rerun_of_id,
         )
     return True
+
+
+def _hand_back(ctx: Context, submission_id: int, attempt: int) -> None:
+    try:
+        if hand_back(ctx.sessions, submission_id, attempt):
+            queue.enqueue(
+                ctx.redis,
+                submission_id,
+                attempt=attempt + 1,
+                queue_name=ctx.settings.queue_name,
+                job_timeout=ctx.settings.job_timeout_s,
+            )
+    except Exception:  # the reconciler enqueues a queued row; the lease covers the rest
+        log.exception("could not hand submission %s back", submission_id)
 
 
 def _retry_or_fail(ctx: Context, submission_id: int, attempt: int, exc: BaseException) -> str:

@@ -7,7 +7,9 @@ reconcile`, puts back on the queue what was lost: a ``queued`` row whose job is
 gone (Redis flushed or restarted), or a ``running``/``scoring`` row whose lease
 ran out (its worker died). After ``MAX_ATTEMPTS`` it fails the submission for
 good as an ``infrastructure`` failure, which never counts against a quota. It
-also removes the temporary files of uploads whose server process died.
+also removes the temporary files of uploads whose server process died. A worker
+stopped in the middle of a run hands its submission back at once (``hand_back``)
+instead of leaving it to its lease.
 """
 
 from __future__ import annotations
@@ -39,6 +41,15 @@ def lease_until(settings: Settings, now: dt.datetime | None = None) -> dt.dateti
     return (now or utcnow()) + dt.timedelta(seconds=settings.lease_s)
 
 
+# The runs this process holds a lease on (submission id -> attempt), for a worker that
+# must end before they do (its stop watchdog hands them back).
+_held: dict[int, int] = {}
+
+
+def held_leases() -> list[tuple[int, int]]:
+    return list(_held.items())
+
+
 class Heartbeat:
     """Renews a claimed submission's lease every third of the lease while it runs."""
 
@@ -51,12 +62,14 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._beat, name="jiebang-heartbeat", daemon=True)
 
     def __enter__(self) -> Heartbeat:
+        _held[self.submission_id] = self.attempt
         self._thread.start()
         return self
 
     def __exit__(self, *_exc) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        _held.pop(self.submission_id, None)
 
     def _beat(self) -> None:
         while not self._stop.wait(self.settings.lease_s / 3):
@@ -109,6 +122,28 @@ def give_up_or_retry(session: Session, sub: Submission, reason: str) -> bool:
     sub.lease_expires_at = None
     sub.tell(RETRYING)
     return True
+
+
+def hand_back(sessions: sessionmaker[Session], submission_id: int, attempt: int) -> bool:
+    """Give back a run this worker is abandoning (it was told to stop at once): what the
+    reconciler does once the lease has run out, without the wait. The row goes back to
+    ``queued`` (or fails for good after ``MAX_ATTEMPTS``, as for a lost worker) only if
+    this attempt still holds it. True if it is queued again: the caller enqueues it, and
+    if it cannot, the reconciler does on its next pass (a queued row with no job)."""
+    with sessions.begin() as session:
+        sub = session.scalar(
+            select(Submission)
+            .where(
+                Submission.id == submission_id,
+                Submission.attempts == attempt,
+                Submission.status.in_(ACTIVE),
+            )
+            .with_for_update(of=Submission)
+        )
+        if sub is None:
+            return False
+        log.warning("handing submission %s (attempt %s) back", submission_id, attempt)
+        return give_up_or_retry(session, sub, "worker stopped")
 
 
 def reconcile(

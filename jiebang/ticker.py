@@ -26,9 +26,11 @@ class Ticker:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5) -> None:
+        """Ask the thread to end and wait ``timeout`` at most: a task in progress (a
+        database that does not answer) must not hold up the process, which ends it."""
         self._stop.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=timeout)
 
     def run_due(self) -> None:
         now = time.monotonic()

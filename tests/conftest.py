@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -273,3 +276,41 @@ class World:
 @pytest.fixture
 def world(session, blobs, tmp_path) -> World:
     return World(session, blobs, tmp_path)
+
+
+def stop_processes(procs: list[tuple[subprocess.Popen, Path | None]], timeout: float = 30) -> dict:
+    """SIGTERM each process, then wait for all of them, ``timeout`` seconds in all; returns
+    each one's time to exit (by pid). One that is still alive by then is asked for its
+    threads' stacks (``jiebang worker`` writes them to its log on SIGUSR1), killed, and
+    reported with the end of its log, so a hang says where it hung."""
+    start = time.monotonic()
+    for proc, _ in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    took, hung = {}, []
+    for proc, log in procs:
+        try:
+            proc.wait(timeout=max(0.0, start + timeout - time.monotonic()))
+            took[proc.pid] = time.monotonic() - start
+        except subprocess.TimeoutExpired:
+            hung.append((proc, log))
+    for proc, _ in hung:
+        proc.send_signal(signal.SIGUSR1)
+    time.sleep(1 if hung else 0)  # for the stacks to be written
+    reports = []
+    for proc, log in hung:
+        proc.kill()
+        proc.wait()
+        tail = log.read_text(errors="replace")[-12000:] if log and log.exists() else "(no log)"
+        reports.append(f"{' '.join(map(str, proc.args))} (PID {proc.pid}), log {log}:\n{tail}")
+    if reports:
+        raise AssertionError(
+            f"still running {timeout:.0f} s after SIGTERM:\n\n" + "\n\n".join(reports)
+        )
+    return took
+
+
+@pytest.fixture(scope="session")
+def stop_gracefully():
+    """``stop_gracefully([(proc, log_path), ...], timeout)``: see ``stop_processes``."""
+    return stop_processes

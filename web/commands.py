@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -121,6 +124,18 @@ def worker(rt: Runtime, burst: bool) -> None:
         run_worker(ctx)
     finally:
         ticker.stop()
+    _exit_now(ctx)
+
+
+def _exit_now(ctx) -> None:
+    """End the process as soon as the worker has stopped. Python's own shutdown would then
+    free the objects of pandas, scikit-learn and the rest one by one: 0.3 s on an idle
+    machine, seconds on a loaded one, with nothing left to do (README: a stop's bounds)."""
+    ctx.close()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @click.command()
