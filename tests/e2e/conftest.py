@@ -52,8 +52,9 @@ def cli(env):
 
 
 @pytest.fixture
-def server(env, tmp_path, redis_conn):
-    """`jiebang serve` and one `jiebang worker`, stopped after the test."""
+def server(env, tmp_path, redis_conn, stop_gracefully):
+    """`jiebang serve` and one `jiebang worker`, stopped after the test (a hang in either
+    fails the test with that process's stacks and log)."""
     port = _free_port()
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("web", "worker")}
     procs = [
@@ -76,12 +77,13 @@ def server(env, tmp_path, redis_conn):
         except requests.ConnectionError:
             time.sleep(0.2)
     yield url
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        proc.wait(timeout=30)
-    for log in logs.values():
-        log.close()
+    try:
+        stop_gracefully(
+            [(proc, Path(logs[name].name)) for proc, name in zip(procs, logs, strict=True)]
+        )
+    finally:
+        for log in logs.values():
+            log.close()
 
 
 class Api:

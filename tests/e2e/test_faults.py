@@ -81,31 +81,29 @@ def _submit(session, settings, redis_conn, contest, program=FAST, n=1) -> list[i
 
 
 class Workers:
-    def __init__(self, env, tmp_path):
+    def __init__(self, env, tmp_path, stop_gracefully):
         self.env, self.tmp, self.procs = env, tmp_path, []
+        self.stop_gracefully = stop_gracefully
 
     def start(self, **extra: str) -> subprocess.Popen:
-        log = (self.tmp / f"worker-{len(self.procs)}.log").open("w")
-        proc = subprocess.Popen(
-            [*JIEBANG, "worker"], env={**self.env, **extra}, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.procs.append(proc)
+        log = self.tmp / f"worker-{len(self.procs)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [*JIEBANG, "worker"],
+                env={**self.env, **extra},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.procs.append((proc, log))
         return proc
 
     def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        self.stop_gracefully(self.procs, timeout=60)
 
 
 @pytest.fixture
-def workers(env, tmp_path, redis_conn):
-    pool = Workers(env, tmp_path)
+def workers(env, tmp_path, redis_conn, stop_gracefully):
+    pool = Workers(env, tmp_path, stop_gracefully)
     yield pool
     pool.stop_all()
 

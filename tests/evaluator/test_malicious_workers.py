@@ -8,7 +8,6 @@ own worker process, change nothing of the well-behaved one's scores; the workers
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -48,29 +47,22 @@ def env(hostile) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_worker(hostile, env, tmp_path):
+def start_worker(hostile, env, tmp_path, stop_gracefully):
     """``start_worker(*args)`` runs ``jiebang worker *args``; all are stopped at the end."""
-    started: list[subprocess.Popen] = []
+    started: list[tuple[subprocess.Popen, Path]] = []
 
     def start(*args: str) -> subprocess.Popen:
-        log = (tmp_path / f"worker-{len(started)}.log").open("w")
-        proc = subprocess.Popen(
-            [JIEBANG, "worker", *args], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-        started.append(proc)
+        log = tmp_path / f"worker-{len(started)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [JIEBANG, "worker", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        started.append((proc, log))
         hostile.worker_names.add(f"{os.uname().nodename}:{proc.pid}")
         return proc
 
     yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in started:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
-        if proc.poll() is None:
-            proc.kill()
+    stop_gracefully(started)
 
 
 def _enqueue(hostile, sub_id: int, queue_name: str | None = None) -> None:
@@ -122,7 +114,7 @@ def test_a_worker_killed_mid_run_is_cleaned_up_by_the_next(hostile, start_worker
 
 
 @pytest.fixture(scope="module")
-def pool(hostile, env, tmp_path_factory):
+def pool(hostile, env, tmp_path_factory, stop_gracefully):
     """Three idle ``jiebang worker`` processes on a queue of their own."""
     name = f"{hostile.settings.queue_name}-pool"
     logs = tmp_path_factory.mktemp("pool")
@@ -150,13 +142,7 @@ def pool(hostile, env, tmp_path_factory):
         _until("three idle workers", ready, 120)
         yield name, workers
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop_gracefully([(w, logs / f"worker-{i}.log") for i, w in enumerate(workers)])
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
