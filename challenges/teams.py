@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,11 +90,13 @@ def get_team(session: Session, team_id: int) -> Team:
     return team
 
 
-def leave_team(session: Session, *, user: User, team: Team) -> None:
+def leave_team(session: Session, *, user: User, team: Team, has_submitted: bool) -> None:
     """Leave while the challenge is open, if you have not submitted for this team.
 
-    Otherwise one person could spend several teams' quotas in turn. The team
-    stays, for the record, even when its last member leaves.
+    Otherwise one person could spend several teams' quotas in turn. Submissions
+    belong to the evaluator, a layer above: it answers ``has_submitted`` and
+    calls this (``evaluator.membership.leave_team``). The team stays, for the
+    record, even when its last member leaves.
     """
     challenge = session.get(Challenge, team.challenge_id)
     if challenge is None or challenge.status not in JOINABLE:
@@ -104,9 +106,7 @@ def leave_team(session: Session, *, user: User, team: Team) -> None:
     )
     if membership is None:
         raise NotFound("team", "You are not in this team.")
-    # The submissions table belongs to the evaluator, a layer above this one.
-    submitted = text("SELECT 1 FROM submissions WHERE team_id = :t AND user_id = :u LIMIT 1")
-    if session.execute(submitted, {"t": team.id, "u": user.id}).first() is not None:
+    if has_submitted:
         raise Conflict("team", "You have submitted for this team, so you stay in it.")
     session.delete(membership)
     session.flush()

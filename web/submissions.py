@@ -11,6 +11,7 @@ from challenges import service as challenges
 from challenges import teams
 from challenges.models import Membership
 from challenges.policy import Action
+from evaluator import membership
 from evaluator.intake import submit_and_enqueue
 from evaluator.models import Submission
 from evaluator.selection import set_selected
@@ -178,7 +179,7 @@ def leave_team(slug: str):
     if team is None:
         abort(404)
     try:
-        teams.leave_team(session, user=current_user, team=team)
+        membership.leave_team(session, user=current_user, team=team)
         session.commit()
         flash(_("You left team %(name)s.", name=team.name), "success")
     except ServiceError as exc:

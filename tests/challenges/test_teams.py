@@ -32,18 +32,6 @@ def test_rules_of_teams(world, session):
         teams.create_team(session, user=b, challenge=item, name="Late")
 
 
-def test_leave_unless_you_submitted(world, session):
-    item = world.challenge()
-    a, b = world.user("a@example.com"), world.user("b@example.com")
-    team = world.team(item, a, b, name="Leavers")
-    world.scored(team, public=0.5, private=0.5)  # made by a, the first member
-    with pytest.raises(Conflict, match="submitted"):
-        teams.leave_team(session, user=a, team=team)
-    teams.leave_team(session, user=b, team=team)
-    assert teams.team_of(session, user=b, challenge=item) is None
-    teams.create_team(session, user=b, challenge=item, name="Fresh start")
-
-
 def test_the_sponsor_s_members_and_administrators_cannot_compete(world, session):
     """They hold the labels: neither forming nor joining a team is open to them."""
     item = world.challenge()

@@ -6,6 +6,7 @@ from flask import g
 
 from challenges import service as challenges
 from challenges import teams
+from evaluator import membership
 from web.api import read
 from web.api import schemas as s
 from web.api.base import bp, parse, token_required
@@ -52,6 +53,6 @@ def join_team(team_id: int):
 @token_required("submit")
 def leave_team(team_id: int):
     session = db()
-    teams.leave_team(session, user=g.api_user, team=teams.get_team(session, team_id))
+    membership.leave_team(session, user=g.api_user, team=teams.get_team(session, team_id))
     session.commit()
     return read.reply(s.TeamLeft(left=team_id))
