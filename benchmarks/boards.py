@@ -66,6 +66,7 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
     most are scored, some failed, a few are judges' re-runs. Returns the slug."""
     from challenges import service
     from challenges.bundle import open_bundle
+    from evaluator.models import State
     from jiebang import accounts
     from jiebang.blobs import BlobStore
     from jiebang.db import make_engine, make_sessionmaker, utcnow
@@ -145,7 +146,7 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
             for i in range(submissions):
                 at = (start + dt.timedelta(seconds=int(seconds[i]))).isoformat()
                 failed = roll[i] < 0.1
-                status = "failed" if failed else "scored"
+                status = State.failed.value if failed else State.scored.value
                 pub = "\\N" if failed else repr(float(public[i]))
                 priv = "\\N" if failed else repr(float(private[i]))
                 team = int(team_of[i])

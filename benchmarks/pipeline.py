@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from benchmarks.pipeline_world import World, open_world
+from evaluator.models import State
 
 
 def _median(values: list[float]) -> float:
@@ -68,7 +69,7 @@ def overhead(worlds: dict[str, World], runtime: str, rounds: int) -> None:
                 sub_id, accepted = world.submit(runtime)
                 seen = world.wait_one(sub_id)
                 (row,) = world.fetch([sub_id])
-                if row.status != "scored":
+                if row.status != State.scored:
                     raise RuntimeError(f"submission {sub_id} {row.status}; see {world.work}")
                 elapsed = seen - accepted
                 if index >= 2:
@@ -247,7 +248,7 @@ def profile(worlds: dict[str, World], runtime: str, count: int, rounds: int) -> 
                 check=True,
             )
             result = json.loads(done.stdout.splitlines()[-1])
-            if result["statuses"] != ["scored"]:
+            if result["statuses"] != [State.scored]:
                 raise RuntimeError(f"profile runs ended {result['statuses']}")
             found[name].append(result)
 

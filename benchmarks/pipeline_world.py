@@ -26,7 +26,7 @@ from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy import select
 
-import evaluator.models  # noqa: F401  (every table in Base.metadata)
+import evaluator.models
 import leaderboards.models  # noqa: F401
 import sandboxes
 from benchmarks import pipeline_docker
@@ -44,7 +44,7 @@ from jiebang.settings import Settings, load_settings
 from sandboxes import hardening
 
 JIEBANG = str(Path(sys.executable).with_name("jiebang"))
-FINAL = ("scored", "failed", "rejected", "cancelled")
+FINAL = tuple(s.value for s in evaluator.models.FINAL)
 
 
 @dataclass

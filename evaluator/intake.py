@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 import sandboxes
-from challenges.models import Challenge, Team
+from challenges.models import Challenge, Status, Team
 from challenges.teams import team_of
 from evaluator import queue
 from evaluator.messages import Words
@@ -62,7 +62,7 @@ def check_may_submit(
         raise Forbidden("team", "Join or create a team for this challenge before you submit.")
     if now >= challenge.closes_at or challenge.is_after_close(now):
         raise Forbidden("challenge", "This challenge has closed; no more submissions are taken.")
-    if now < challenge.opens_at or challenge.status != "open":
+    if now < challenge.opens_at or challenge.status != Status.open:
         raise Forbidden("challenge", "This challenge is not open for submissions yet.")
     if used_today(session, team_id=team.id, challenge=challenge, now=now) >= (
         challenge.daily_submissions

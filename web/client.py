@@ -21,9 +21,9 @@ import click
 import requests
 from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
+from evaluator.models import FINAL, State
 from web import client_config
 
-FINAL = {"scored", "failed", "rejected", "cancelled"}
 CHUNK = 1024 * 1024
 
 
@@ -279,7 +279,7 @@ def _thin(client: Client, path: Path, workdir: Path) -> Path:
 
 def _show(body: dict) -> None:
     click.echo(json.dumps(body, indent=2, ensure_ascii=False))
-    if body["status"] in ("failed", "rejected"):
+    if body["status"] in (State.failed, State.rejected):
         sys.exit(1)
 
 

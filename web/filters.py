@@ -14,7 +14,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from challenges.metrics import METRICS
+from challenges.models import Status
 from challenges.scenarios import catalog
+from evaluator.models import State
 from jiebang.db import utcnow
 from web.errors import translate_message
 from web.i18n import LANGUAGES, WORDS, lang, word
@@ -159,4 +161,6 @@ def init_app(app: Flask) -> None:
         js_words=js_words,
         word=word,
         told=told,
+        Status=Status,
+        State=State,
     )

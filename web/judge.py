@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from challenges import service as challenges
-from challenges.models import Challenge, ChallengeJudge
+from challenges.models import AFTER_CLOSE, Challenge, ChallengeJudge
 from challenges.policy import Action, can
 from challenges.targets import check_targets
 from evaluator.reruns import enqueue_rerun
@@ -30,7 +30,7 @@ def index():
     """A judge's assigned challenges; an administrator sees every challenge after close."""
     query = select(Challenge).order_by(Challenge.closes_at.desc())
     if current_user.role == Role.admin:
-        query = query.where(Challenge.status.in_(("closed", "judging", "awarded", "unclaimed")))
+        query = query.where(Challenge.status.in_(sorted(AFTER_CLOSE)))
     else:
         query = query.join(ChallengeJudge).where(ChallengeJudge.user_id == current_user.id)
     return render_template("judge.html", challenges=list(db().scalars(query)))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from challenges import service as challenges
+from challenges.models import Status
 from challenges.scenarios import catalog
 from jiebang.errors import ServiceError
 from leaderboards.decision import hall_of_winners
@@ -21,9 +22,9 @@ bp = Blueprint("pages", __name__)
 
 def _split(items):
     """Open challenges first (soonest deadline first), then the closed and decided."""
-    current = [c for c in items if c.effective_status_now() == "open"]
+    current = [c for c in items if c.effective_status_now() == Status.open]
     current.sort(key=lambda c: c.closes_at)
-    past = [c for c in items if c.effective_status_now() != "open"]
+    past = [c for c in items if c.effective_status_now() != Status.open]
     return current, past
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from challenges import lifecycle
 from challenges import service as challenges
-from challenges.models import Challenge, ChallengeJudge
+from challenges.models import Challenge, ChallengeJudge, Status
 from jiebang import accounts
 from jiebang import orgs as org_services
 from jiebang.errors import NotFound, ServiceError
@@ -21,7 +21,13 @@ from web.roles import role_required
 bp = Blueprint("staff", __name__)
 
 # Challenges needing the administrator first, then the running ones, then the rest.
-ORDER = {"in_review": 0, "draft": 1, "open": 2, "closed": 3, "judging": 4}
+ORDER = {
+    Status.in_review: 0,
+    Status.draft: 1,
+    Status.open: 2,
+    Status.closed: 3,
+    Status.judging: 4,
+}
 
 
 def _act(action, success: str, back: str):
