@@ -153,6 +153,10 @@ def team(slug: str):
             members=sorted(mine.memberships, key=lambda m: m.joined_at),
             used=used_today(session, team_id=mine.id, challenge=item, now=utcnow()),
             chart=stats.progress_chart(stats.history(session, item, mine.id), item),
-            limits=services().settings,
+            # What the upload form says and checks, not the settings (secret key and all).
+            limits={
+                "max_image_bytes": services().settings.max_image_bytes,
+                "max_bundle_bytes": services().settings.max_bundle_bytes,
+            },
         )
     return _page("team.html", item, "team", **context)

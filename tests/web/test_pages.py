@@ -130,6 +130,27 @@ def test_team_page_submission_and_selection(
     assert "Page Team" in client.get("/submissions").get_data(as_text=True)
 
 
+def test_no_page_is_given_the_settings(client, world, session, published):
+    """The team page shows upload limits; the settings (secret key and all) stay out."""
+    from flask import template_rendered
+
+    from jiebang.settings import Settings
+
+    world.team(published, world.user("p@example.com"), name="Limits Team")
+    session.commit()
+    _login(client)
+    contexts = []
+
+    def record(_app, template, context, **_extra):
+        contexts.append(context)
+
+    with template_rendered.connected_to(record, client.application):
+        page = client.get("/challenges/parity/team").get_data(as_text=True)
+    assert "Limits Team" in page and "data-max-image=" in page
+    values = [v for context in contexts for v in context.values()]
+    assert values and not any(isinstance(v, Settings) for v in values)
+
+
 def test_the_upload_script_gets_json_answers(
     client, world, session, published, make_bundle_zip, redis_conn
 ):
