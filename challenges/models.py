@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from challenges.schema import DEFAULT_TIMEZONE
 from jiebang.accounts import Organization, User
 from jiebang.db import Base, UTCDateTime, utcnow
 
@@ -66,7 +67,7 @@ class Challenge(Base):
     prize_rule: Mapped[str] = mapped_column(String(40), default="winner-takes-all")
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     daily_submissions: Mapped[int] = mapped_column(Integer, default=5)
     total_submissions: Mapped[int | None] = mapped_column(Integer)
     final_selections: Mapped[int] = mapped_column(Integer, default=2)

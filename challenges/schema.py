@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# A challenge's time zone when its bundle names none: where its day (and daily quota) ends.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 # A plain file name inside the bundle folder: no separator, no "..", no newline
 # (``\Z``, not ``$``, which would let a trailing newline through).
@@ -117,7 +120,7 @@ class ChallengeSpec(Strict):
     prize: Prize
     opens_at: dt.datetime
     closes_at: dt.datetime
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     limits: Limits = Field(default_factory=Limits)
     resources: Resources = Field(default_factory=Resources)
     data: Data
@@ -142,7 +145,7 @@ class ChallengeSpec(Strict):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"unknown time zone {value!r}; use a name like Asia/Shanghai"
+                f"unknown time zone {value!r}; use a name like {DEFAULT_TIMEZONE}"
             ) from None
         return value
 

@@ -89,10 +89,6 @@ class Submission(Base):
         return self.status in FINAL
 
     @property
-    def is_rerun(self) -> bool:
-        return self.rerun_of_id is not None
-
-    @property
     def message(self) -> str:
         """The message in English (logs, the demo, tests); pages and the API translate
         ``message_code`` for their reader instead."""

@@ -38,8 +38,6 @@ class Settings(BaseSettings):
     max_prediction_bytes: int = 256 * MiB
     job_timeout_s: int = 3600
     lease_s: int = 60
-    default_timezone: str = "Asia/Shanghai"
-    server_url: str = "http://127.0.0.1:5000"
     login_rate_limit: str = "10/minute"  # sign-in attempts per client address
     login_account_rate_limit: str = "10 per 15 minutes"  # failed sign-ins per account
     register_rate_limit: str = "10/hour"  # sign-ups per client address
@@ -70,10 +68,6 @@ class Settings(BaseSettings):
     @property
     def scratch_dir(self) -> Path:
         return self.data_dir / "scratch"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 def load_settings(**overrides: object) -> Settings:

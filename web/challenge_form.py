@@ -35,12 +35,12 @@ from wtforms.validators import (
 from challenges.metrics import METRICS
 from challenges.models import Challenge
 from challenges.scenarios import catalog
-from challenges.schema import SLUG, Data, Limits, Prize, Resources, Target
+from challenges.schema import DEFAULT_TIMEZONE, SLUG, Data, Limits, Prize, Resources, Target
 from web.challenge_spec import initial
 from web.i18n import lang
 
 ZONES = (
-    "Asia/Shanghai",
+    DEFAULT_TIMEZONE,
     "Asia/Hong_Kong",
     "Asia/Taipei",
     "Asia/Singapore",

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from challenges.metrics import METRICS
 from challenges.models import Status
 from challenges.scenarios import catalog
+from challenges.schema import DEFAULT_TIMEZONE
 from evaluator.models import State
 from jiebang.db import utcnow
 from web.errors import translate_message
@@ -55,7 +56,7 @@ def render_markdown(text: str) -> Markup:
     return Markup(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))
 
 
-def local_time(value: dt.datetime | None, zone: str = "Asia/Shanghai") -> str:
+def local_time(value: dt.datetime | None, zone: str = DEFAULT_TIMEZONE) -> str:
     if value is None:
         return ""
     # A numeric pattern reads the same in every language: no locale lookup needed,
