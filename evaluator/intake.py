@@ -16,7 +16,7 @@ from challenges.models import Challenge, Status, Team
 from challenges.teams import team_of
 from evaluator import queue
 from evaluator.messages import Words
-from evaluator.models import Failure, Kind, State, Submission
+from evaluator.models import WAITING_OR_RUNNING, Failure, Kind, State, Submission
 from jiebang import audit
 from jiebang.accounts import User
 from jiebang.blobs import BlobStore, BlobTooLarge, disk_full
@@ -32,9 +32,6 @@ def day_start(challenge: Challenge, now: dt.datetime) -> dt.datetime:
     zone = zoneinfo.ZoneInfo(challenge.timezone)
     local = now.astimezone(zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
-
-
-ACTIVE = (State.queued.value, State.running.value, State.scoring.value)
 
 
 def _counted(query):
@@ -77,7 +74,7 @@ def check_may_submit(
     running = select(func.count()).where(
         Submission.team_id == team.id,
         Submission.rerun_of_id.is_(None),
-        Submission.status.in_(ACTIVE),
+        Submission.status.in_(WAITING_OR_RUNNING),
     )
     if session.scalar(running) >= challenge.running_submissions:
         raise TooMany(

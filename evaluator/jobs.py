@@ -20,9 +20,9 @@ from challenges.metrics import get_metric
 from challenges.models import Challenge
 from evaluator import inputs, queue, standings
 from evaluator.context import Context, current
-from evaluator.models import Kind, State, Submission
+from evaluator.models import IN_FLIGHT, Kind, State, Submission
 from evaluator.outcome import Outcome, classify_run, rejected
-from evaluator.recovery import ACTIVE, Heartbeat, give_up_or_retry, hand_back, lease_until
+from evaluator.recovery import Heartbeat, give_up_or_retry, hand_back, lease_until
 from evaluator.worker import worker_name
 from jiebang import audit
 from jiebang.db import utcnow
@@ -97,7 +97,7 @@ def _set_status(ctx: Context, submission_id: int, attempt: int, status: State) -
             .where(
                 Submission.id == submission_id,
                 Submission.attempts == attempt,
-                Submission.status.in_(ACTIVE),
+                Submission.status.in_(IN_FLIGHT),
             )
             .values(status=status.value)
         )
@@ -174,7 +174,7 @@ def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) ->
         sub = session.scalar(
             select(Submission).where(Submission.id == submission_id).with_for_update(of=Submission)
         )
-        if sub.attempts != attempt or sub.status not in ACTIVE:
+        if sub.attempts != attempt or sub.status not in IN_FLIGHT:
             log.warning("submission %s attempt %s was superseded", submission_id, attempt)
             return False
         sub.lease_expires_at = None
@@ -227,7 +227,7 @@ def _retry_or_fail(ctx: Context, submission_id: int, attempt: int, exc: BaseExce
     """Platform trouble: try again later with back-off, or fail for good without costing quota."""
     with ctx.sessions.begin() as session:
         sub = session.get(Submission, submission_id)
-        if sub.attempts != attempt or sub.status not in ACTIVE:
+        if sub.attempts != attempt or sub.status not in IN_FLIGHT:
             return "superseded"
         retried = give_up_or_retry(session, sub, type(exc).__name__)
     if not retried:

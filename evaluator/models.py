@@ -25,6 +25,11 @@ class State(enum.StrEnum):
 
 
 FINAL = frozenset({State.scored, State.failed, State.rejected, State.cancelled})
+# Not final yet, waiting in the queue or in a worker: a team's running_submissions
+# limit counts these, and a board is frozen only when none is left.
+WAITING_OR_RUNNING = (State.queued.value, State.running.value, State.scoring.value)
+# Claimed by a worker and held under its lease: what the reconciler watches.
+IN_FLIGHT = (State.running.value, State.scoring.value)
 
 
 class Failure(enum.StrEnum):

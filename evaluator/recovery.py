@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from evaluator import queue
-from evaluator.models import Failure, State, Submission
+from evaluator.models import IN_FLIGHT, Failure, State, Submission
 from jiebang import audit
 from jiebang.blobs import BlobStore
 from jiebang.db import utcnow
@@ -33,7 +33,6 @@ from jiebang.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-ACTIVE = (State.running.value, State.scoring.value)
 RETRYING = "platform.retrying"  # the message of a row queued again (evaluator.messages)
 
 
@@ -80,7 +79,7 @@ class Heartbeat:
                         .where(
                             Submission.id == self.submission_id,
                             Submission.attempts == self.attempt,
-                            Submission.status.in_(ACTIVE),
+                            Submission.status.in_(IN_FLIGHT),
                         )
                         .values(lease_expires_at=lease_until(self.settings))
                     )
@@ -136,7 +135,7 @@ def hand_back(sessions: sessionmaker[Session], submission_id: int, attempt: int)
             .where(
                 Submission.id == submission_id,
                 Submission.attempts == attempt,
-                Submission.status.in_(ACTIVE),
+                Submission.status.in_(IN_FLIGHT),
             )
             .with_for_update(of=Submission)
         )
@@ -165,7 +164,7 @@ def reconcile(
         )
         dead = session.scalars(
             select(Submission)
-            .where(Submission.status.in_(ACTIVE), expired)
+            .where(Submission.status.in_(IN_FLIGHT), expired)
             .with_for_update(skip_locked=True, of=Submission)
         ).all()
         retry = []

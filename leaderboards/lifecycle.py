@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from challenges import lifecycle, service
 from challenges.models import Challenge, Status
-from evaluator.intake import ACTIVE
-from evaluator.models import Submission
+from evaluator.models import WAITING_OR_RUNNING, Submission
 from jiebang.accounts import User
 from jiebang.db import utcnow
 from leaderboards.decision import freeze
@@ -24,7 +23,7 @@ def pending(session: Session, challenge: Challenge) -> int:
     query = select(func.count()).where(
         Submission.challenge_id == challenge.id,
         Submission.rerun_of_id.is_(None),
-        Submission.status.in_(ACTIVE),
+        Submission.status.in_(WAITING_OR_RUNNING),
     )
     return session.scalar(query)
 
