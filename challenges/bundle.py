@@ -24,8 +24,9 @@ MAX_BUNDLE_BYTES = 4 * 1024**3
 MAX_BUNDLE_FILES = 1000
 
 
-class BundleError(ValueError):
-    """What is wrong with a bundle, one line per problem, each naming the key or file."""
+class ChallengeBundleError(ValueError):
+    """What is wrong with a sponsor's challenge bundle, one line per problem, each naming
+    the key or file."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -90,7 +91,7 @@ def open_bundle(path: Path) -> Iterator[Bundle]:
         yield _read(path.resolve())
         return
     if not zipfile.is_zipfile(path):
-        raise BundleError([f"{path.name}: not a folder or a zip file"])
+        raise ChallengeBundleError([f"{path.name}: not a folder or a zip file"])
     tmp = Path(tempfile.mkdtemp(prefix="jiebang-bundle-"))
     try:
         _extract(path, tmp)
@@ -107,14 +108,16 @@ def _extract(path: Path, dest: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
         if len(members) > MAX_BUNDLE_FILES:
-            raise BundleError([f"the zip holds more than {MAX_BUNDLE_FILES} files"])
+            raise ChallengeBundleError([f"the zip holds more than {MAX_BUNDLE_FILES} files"])
         if sum(m.file_size for m in members) > MAX_BUNDLE_BYTES:
-            raise BundleError(["the zip unpacks to more than 4 GiB"])
+            raise ChallengeBundleError(["the zip unpacks to more than 4 GiB"])
         for member in members:
             name = member.filename
             is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
             if name.startswith("/") or ".." in Path(name).parts or is_link:
-                raise BundleError([f"{name}: unsafe path in the zip (absolute, '..' or a link)"])
+                raise ChallengeBundleError(
+                    [f"{name}: unsafe path in the zip (absolute, '..' or a link)"]
+                )
         archive.extractall(dest)
 
 
@@ -122,27 +125,27 @@ def _read(root: Path) -> Bundle:
     try:
         spec_path = member_path(root, "challenge.yaml")
     except FileNotFoundError:
-        raise BundleError(["challenge.yaml: not found at the top of the bundle"]) from None
+        raise ChallengeBundleError(["challenge.yaml: not found at the top of the bundle"]) from None
     try:
         raw = yaml.safe_load(spec_path.read_text("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise BundleError([f"challenge.yaml: not valid YAML ({exc})"]) from None
+        raise ChallengeBundleError([f"challenge.yaml: not valid YAML ({exc})"]) from None
     if not isinstance(raw, dict):
-        raise BundleError(["challenge.yaml: must be a mapping of keys to values"])
+        raise ChallengeBundleError(["challenge.yaml: must be a mapping of keys to values"])
     try:
         spec = ChallengeSpec.model_validate(raw)
     except ValidationError as exc:
-        raise BundleError(_format_errors(exc)) from None
+        raise ChallengeBundleError(_format_errors(exc)) from None
     problems = _check_references(spec, root)
     if problems:
-        raise BundleError(problems)
+        raise ChallengeBundleError(problems)
     classes, data_problems = _check_data(spec, root)
     if data_problems:
-        raise BundleError(data_problems)
+        raise ChallengeBundleError(data_problems)
     try:
         description = member_path(root, spec.description).read_text("utf-8")
     except UnicodeDecodeError:
-        raise BundleError(["description: the file is not UTF-8 text"]) from None
+        raise ChallengeBundleError(["description: the file is not UTF-8 text"]) from None
     return Bundle(spec=spec, root=root, description_md=description, classes=classes)
 
 
@@ -178,7 +181,7 @@ def _read_ids_and_column(path: Path, column: str | None) -> tuple[list[str], lis
     try:
         return _read_csv_ids(path, column)
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise BundleError([f"{path.name}: not a UTF-8 CSV file ({exc})"]) from None
+        raise ChallengeBundleError([f"{path.name}: not a UTF-8 CSV file ({exc})"]) from None
 
 
 def _read_csv_ids(path: Path, column: str | None) -> tuple[list[str], list[str]]:
@@ -186,15 +189,17 @@ def _read_csv_ids(path: Path, column: str | None) -> tuple[list[str], list[str]]
         reader = csv.reader(f)
         header = next(reader, [])
         if "id" not in header:
-            raise BundleError([f"{path.name}: needs an 'id' column in its header"])
+            raise ChallengeBundleError([f"{path.name}: needs an 'id' column in its header"])
         if column is not None and column not in header:
-            raise BundleError([f"{path.name}: needs a {column!r} column in its header"])
+            raise ChallengeBundleError([f"{path.name}: needs a {column!r} column in its header"])
         id_at = header.index("id")
         col_at = header.index(column) if column else None
         ids, values = [], []
         for row in reader:
             if len(row) != len(header):
-                raise BundleError([f"{path.name}: line {reader.line_num} has a wrong field count"])
+                raise ChallengeBundleError(
+                    [f"{path.name}: line {reader.line_num} has a wrong field count"]
+                )
             ids.append(row[id_at].strip())
             if col_at is not None:
                 values.append(row[col_at].strip())

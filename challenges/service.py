@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from challenges.bundle import Bundle, BundleError, open_bundle
+from challenges.bundle import Bundle, ChallengeBundleError, open_bundle
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
 from challenges.policy import Action, require
 from challenges.schema import is_safe_name
@@ -220,7 +220,7 @@ def create_from_form(
 
     ``spec`` has the keys of ``challenge.yaml`` (plain values); ``files`` maps the
     data file names that ``spec["data"]`` uses to their contents. Problems raise
-    ``BundleError`` naming the key, like a bundle's.
+    ``ChallengeBundleError`` naming the key, like a bundle's.
     """
     with _staged(spec, description_md, files, blobs=blobs) as bundle:
         return create_from_bundle(session, bundle=bundle, blobs=blobs, actor=actor)
@@ -282,7 +282,9 @@ def _staged(
         root = Path(tmp)
         for name, stream in files.items():
             if not is_safe_name(name) or name in RESERVED_NAMES:
-                raise BundleError([f"data: {name!r} is not a usable file name; rename the file"])
+                raise ChallengeBundleError(
+                    [f"data: {name!r} is not a usable file name; rename the file"]
+                )
             with open(root / name, "wb") as out:
                 shutil.copyfileobj(stream, out)
         for stored in keep.files if keep is not None else ():

@@ -190,7 +190,7 @@ def _validate(
             return sandboxes.inspect_image_archive(path, shared_layers=shared).image_id
         sandboxes.check_bundle(path)
         return None
-    except (sandboxes.ArchiveError, sandboxes.BundleError) as exc:
+    except (sandboxes.ArchiveError, sandboxes.CodeBundleError) as exc:
         _drop_if_unused(blobs, sha256, session)
         # Words keep the refusal's code, so the web layer shows it in the reader's language.
         raise Invalid("file", "%(reason)s", reason=Words(exc.code, exc.params)) from None

@@ -123,7 +123,7 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
             image_id = inputs.base_image(client)
             try:
                 code_dir = sandboxes.extract_bundle(blob, scratch / "code")
-            except sandboxes.BundleError as exc:
+            except sandboxes.CodeBundleError as exc:
                 return rejected(exc)
             command = ["python", "/code/main.py"]
         input_dir = inputs.ensure_inputs(ctx, challenge)

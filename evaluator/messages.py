@@ -104,7 +104,7 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-# Uploads refused (sandboxes.ArchiveError, BundleError): sandboxes keeps their words.
+# Uploads refused (sandboxes.ArchiveError, CodeBundleError): sandboxes keeps their words.
 TEMPLATES.update(REFUSALS)
 
 

@@ -49,7 +49,7 @@ def failed(failure: Failure, code: str, /, state: State = State.failed, **params
     return Outcome(state, failure, code, plain(params))
 
 
-def rejected(exc: sandboxes.ArchiveError | sandboxes.BundleError) -> Outcome:
+def rejected(exc: sandboxes.ArchiveError | sandboxes.CodeBundleError) -> Outcome:
     """An upload the worker refused when it unpacked it."""
     return failed(Failure.bad_output, exc.code, State.rejected, **exc.params)
 

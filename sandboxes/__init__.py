@@ -6,8 +6,8 @@ else of the project. Importing it connects to nothing.
 
 from sandboxes.archive import ArchiveError, ImageArchive, inspect_image_archive, load_image
 from sandboxes.base import BASE_IMAGE, base_image_id, build_base_image
-from sandboxes.bundle import BundleError, BundleInfo, check_bundle, extract_bundle
 from sandboxes.cli import sandbox
+from sandboxes.code_bundle import BundleInfo, CodeBundleError, check_bundle, extract_bundle
 from sandboxes.docker_client import DEFAULT_DOCKER_HOST, connect
 from sandboxes.runner import Limits, RunResult, reap, run
 from sandboxes.scratch import new_dir as new_scratch_dir
@@ -18,8 +18,8 @@ __all__ = [
     "BASE_IMAGE",
     "DEFAULT_DOCKER_HOST",
     "ArchiveError",
-    "BundleError",
     "BundleInfo",
+    "CodeBundleError",
     "ImageArchive",
     "Limits",
     "RunResult",

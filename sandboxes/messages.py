@@ -106,7 +106,7 @@ MESSAGES: dict[str, str] = {
         "The image is built for %(got)s; the evaluator runs linux/%(want)s. Build it with "
         "`docker build --platform linux/%(want)s`."
     ),
-    # Code bundles (sandboxes.bundle)
+    # Code bundles (sandboxes.code_bundle)
     "bundle.how_to_zip": N_(
         "zip the folder's contents, e.g. `cd my-solution && zip -r ../bundle.zip .`"
     ),

@@ -25,7 +25,7 @@ def challenges() -> None:
 def challenges_load(rt: Runtime, path: Path, publish: bool) -> None:
     """Load a challenge bundle (folder or zip) as a draft, or published with --publish."""
     from challenges import service
-    from challenges.bundle import BundleError, open_bundle
+    from challenges.bundle import ChallengeBundleError, open_bundle
     from jiebang.blobs import BlobStore
 
     try:
@@ -36,7 +36,7 @@ def challenges_load(rt: Runtime, path: Path, publish: bool) -> None:
             if publish:
                 service.publish(session, item)
             click.echo(f"loaded {item.slug} ({item.status})")
-    except BundleError as exc:
+    except ChallengeBundleError as exc:
         lines = "\n".join(f"  - {p}" for p in exc.problems)
         raise click.ClickException(f"the bundle {path} has problems:\n{lines}") from None
 

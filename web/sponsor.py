@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from challenges import lifecycle
 from challenges import service as challenges
-from challenges.bundle import BundleError, open_bundle
+from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.models import Challenge
 from challenges.policy import Action, can
 from jiebang import accounts
@@ -87,7 +87,7 @@ def new():
                 "success",
             )
             return redirect(url_for("sponsor.dashboard", slug=item.slug))
-        except BundleError as exc:
+        except ChallengeBundleError as exc:
             session.rollback()
             problems = place_problems(form, exc.problems, where)
         except ServiceError as exc:
@@ -128,7 +128,7 @@ def edit(slug: str):
             session.commit()
             flash(_("Draft saved."), "success")
             return redirect(url_for("sponsor.dashboard", slug=slug))
-        except BundleError as exc:
+        except ChallengeBundleError as exc:
             session.rollback()
             problems = place_problems(form, exc.problems, where)
         except ServiceError as exc:
@@ -184,7 +184,7 @@ def upload_bundle():
                 session.commit()
                 flash(_("Draft %(slug)s created.", slug=item.slug), "success")
                 return redirect(url_for("sponsor.index"))
-            except BundleError as exc:
+            except ChallengeBundleError as exc:
                 problems = exc.problems
             except ServiceError as exc:
                 session.rollback()

@@ -3,7 +3,7 @@ import zipfile
 import pytest
 import yaml
 
-from challenges.bundle import BundleError, open_bundle
+from challenges.bundle import ChallengeBundleError, open_bundle
 
 
 def _edit(bundle_dir, **changes):
@@ -18,7 +18,7 @@ def _edit(bundle_dir, **changes):
 
 
 def _problems(path) -> list[str]:
-    with pytest.raises(BundleError) as caught, open_bundle(path):
+    with pytest.raises(ChallengeBundleError) as caught, open_bundle(path):
         pass
     return caught.value.problems
 

@@ -96,7 +96,7 @@ def test_a_refused_upload_keeps_its_code_and_words(tmp_path):
 
     path = tmp_path / "b.zip"
     path.write_bytes(b"not a zip at all")
-    with pytest.raises(sandboxes.BundleError) as caught:
+    with pytest.raises(sandboxes.CodeBundleError) as caught:
         sandboxes.check_bundle(path)
     exc = caught.value
     assert exc.code == "bundle.not_zip"

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from challenges import lifecycle
 from challenges import service as challenges
-from challenges.bundle import BundleError, open_bundle
+from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.policy import Action, require
 from evaluator.queue import base_image
 from jiebang import audit
@@ -123,7 +123,7 @@ def push_challenge():
                 item = challenges.create_from_bundle(
                     session, bundle=bundle, blobs=services().blobs, actor=g.api_user
                 )
-        except BundleError as exc:
+        except ChallengeBundleError as exc:
             return api_error("invalid_bundle", "; ".join(exc.problems), 400, "bundle")
     session.commit()
     return read.reply(s.ChallengeCreated(slug=item.slug, status=item.status), 201)

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from sandboxes import BundleError, BundleInfo, check_bundle, extract_bundle
+from sandboxes import BundleInfo, CodeBundleError, check_bundle, extract_bundle
 
 MAIN = b"print('hello')\n"
 
@@ -18,38 +18,38 @@ def test_valid_bundle_is_described(make_zip):
 
 
 def test_bundle_without_main_is_refused(make_zip):
-    with pytest.raises(BundleError, match=r"no main\.py"):
+    with pytest.raises(CodeBundleError, match=r"no main\.py"):
         check_bundle(make_zip({"solution.py": MAIN}))
 
 
 def test_main_in_a_folder_gets_a_precise_hint(make_zip):
-    with pytest.raises(BundleError, match=r"at project/main\.py.*zip the folder's contents"):
+    with pytest.raises(CodeBundleError, match=r"at project/main\.py.*zip the folder's contents"):
         check_bundle(make_zip({"project/main.py": MAIN}))
 
 
 def test_not_a_zip_is_refused(tmp_path):
     path = tmp_path / "bundle.zip"
     path.write_text("main.py")
-    with pytest.raises(BundleError, match="not a zip file"):
+    with pytest.raises(CodeBundleError, match="not a zip file"):
         check_bundle(path)
 
 
 @pytest.mark.parametrize("name", ["../evil.py", "a/../../evil.py", "/etc/cron.d/x", "C:evil.py"])
 def test_zip_slip_is_refused(make_zip, name):
-    with pytest.raises(BundleError, match="unsafe file name"):
+    with pytest.raises(CodeBundleError, match="unsafe file name"):
         check_bundle(make_zip({"main.py": MAIN, name: b"x"}))
 
 
 def test_symlink_is_refused(make_zip):
     path = make_zip({"main.py": MAIN}, links={"labels.csv": "/data/labels.csv"})
-    with pytest.raises(BundleError, match=r"labels\.csv in the bundle is a symbolic link"):
+    with pytest.raises(CodeBundleError, match=r"labels\.csv in the bundle is a symbolic link"):
         check_bundle(path)
 
 
 def test_ratio_bomb_is_refused(make_zip):
     # 20 MiB of zeros deflate about 1000 to 1: under the size cap, over the ratio cap.
     path = make_zip({"main.py": MAIN, "pad.bin": b"\0" * (20 * 1024**2)})
-    with pytest.raises(BundleError, match="more than 100 to 1"):
+    with pytest.raises(CodeBundleError, match="more than 100 to 1"):
         check_bundle(path)
     assert check_bundle(path, max_ratio=5000).size > 20 * 1024**2
 
@@ -61,13 +61,13 @@ def test_small_compressible_files_are_fine(make_zip):
 def test_too_many_files_are_refused(make_zip):
     files = {"main.py": MAIN} | {f"pkg/m{i}.py": b"" for i in range(10)}
     assert check_bundle(make_zip(files), max_files=11).files == 11
-    with pytest.raises(BundleError, match="11 files; the limit is 10"):
+    with pytest.raises(CodeBundleError, match="11 files; the limit is 10"):
         check_bundle(make_zip(files, name="many.zip"), max_files=10)
 
 
 def test_total_size_is_capped(make_zip):
     path = make_zip({"main.py": MAIN, "data.bin": bytes(range(256)) * 8192})
-    with pytest.raises(BundleError, match="limit is 1 MiB"):
+    with pytest.raises(CodeBundleError, match="limit is 1 MiB"):
         check_bundle(path, max_bytes=1024 * 1024)
 
 
@@ -79,7 +79,7 @@ def test_encrypted_member_is_refused(make_zip, tmp_path):
         at = raw.index(signature) + offset
         raw[at] |= 0x1
     path.write_bytes(bytes(raw))
-    with pytest.raises(BundleError, match="encrypted"):
+    with pytest.raises(CodeBundleError, match="encrypted"):
         check_bundle(path)
 
 
@@ -104,7 +104,7 @@ def test_extract_needs_a_fresh_directory(make_zip, tmp_path):
 
 
 def test_extract_checks_names_again(make_zip, tmp_path):
-    with pytest.raises(BundleError, match="unsafe file name"):
+    with pytest.raises(CodeBundleError, match="unsafe file name"):
         extract_bundle(make_zip({"main.py": MAIN, "../x.py": b""}), tmp_path / "code")
     assert not (tmp_path / "x.py").exists()
 
@@ -121,12 +121,12 @@ def test_a_zip_that_lies_about_its_sizes_is_refused(make_zip):
                 raw[at + size_at : at + size_at + 4] = (1000).to_bytes(4, "little")
             at = raw.find(signature, at + 4)
     path.write_bytes(bytes(raw))
-    with pytest.raises(BundleError, match="damaged"):
+    with pytest.raises(CodeBundleError, match="damaged"):
         check_bundle(path)
 
 
 def test_entries_are_counted_before_the_directory_is_parsed(make_zip, tmp_path):
-    from sandboxes.bundle import _count_entries
+    from sandboxes.code_bundle import _count_entries
 
     files = {"main.py": MAIN} | {f"d{i}/": b"" for i in range(30)}
     path = make_zip(files)
@@ -137,5 +137,5 @@ def test_entries_are_counted_before_the_directory_is_parsed(make_zip, tmp_path):
     assert _count_entries(prefixed, stop_after=1000) == 31
     # Folders count there too, with a margin: 1100 of them are too many for 10 files.
     many = make_zip({"main.py": MAIN} | {f"d{i}/": b"" for i in range(1100)}, name="many.zip")
-    with pytest.raises(BundleError, match="more than 1020 files and folders; the limit is 10 "):
+    with pytest.raises(CodeBundleError, match="more than 1020 files and folders; the limit is 10 "):
         check_bundle(many, max_files=10)

@@ -27,7 +27,7 @@ _ZIP64_EOCD_SIGNATURE, _ZIP64_EOCD = b"PK\x06\x06", struct.Struct("<40xQ8x")
 _CD_SIGNATURE, _CD_HEADER = b"PK\x01\x02", struct.Struct("<4s24xHHH12x")
 
 
-class BundleError(Refusal):
+class CodeBundleError(Refusal):
     """The upload is not an acceptable bundle; ``code`` and ``params`` say why
     (``sandboxes.messages``), ``str()`` in English."""
 
@@ -47,7 +47,7 @@ def check_bundle(
     max_files: int = 10_000,
     max_ratio: int = 100,
 ) -> BundleInfo:
-    """Validate the zip at ``path`` without unpacking it; raise BundleError when unfit.
+    """Validate the zip at ``path`` without unpacking it; raise CodeBundleError when unfit.
 
     Every member is decompressed once (into nothing) to catch sizes and checksums
     that lie; the size and ratio caps are checked before, so this stays cheap.
@@ -58,14 +58,14 @@ def check_bundle(
     most_entries = 2 * max_files + 1000
     counted = _count_entries(path, stop_after=most_entries + 1)
     if counted is not None and counted > most_entries:
-        raise BundleError("bundle.too_many_entries", count=most_entries, limit=max_files)
+        raise CodeBundleError("bundle.too_many_entries", count=most_entries, limit=max_files)
     entries = _open_entries(path)
     files = [e for e in entries if not e.is_dir()]
     if len(files) > max_files:
-        raise BundleError("bundle.too_many_files", count=len(files), limit=max_files)
+        raise CodeBundleError("bundle.too_many_files", count=len(files), limit=max_files)
     size = sum(e.file_size for e in files)
     if size > max_bytes:
-        raise BundleError("bundle.too_large", size_mib=_mib(size), limit_mib=_mib(max_bytes))
+        raise CodeBundleError("bundle.too_large", size_mib=_mib(size), limit_mib=_mib(max_bytes))
     compressed = max(Path(path).stat().st_size, 1)
     for entry in files:
         _check_ratio(entry.filename, entry.file_size, entry.compress_size, max_ratio)
@@ -130,10 +130,10 @@ def _verify_data(path: Path, files: list[zipfile.ZipInfo]) -> None:
                     while chunk := src.read(CHUNK):
                         read += len(chunk)
                         if read > entry.file_size:
-                            raise BundleError("bundle.larger_than_said", name=entry.filename)
+                            raise CodeBundleError("bundle.larger_than_said", name=entry.filename)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         logger.info("bundle %s fails verification: %s", path, exc)
-        raise BundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
+        raise CodeBundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
 
 
 def extract_bundle(path: Path, dest: Path) -> Path:
@@ -156,25 +156,25 @@ def extract_bundle(path: Path, dest: Path) -> Path:
                     _make_dirs(dest, target.parent)
                     _write(archive, entry, target)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise BundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
+        raise CodeBundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
     logger.info("extracted bundle %s into %s (%d entries)", path, dest, len(entries))
     return dest
 
 
 def _open_entries(path: Path) -> list[zipfile.ZipInfo]:
     if not zipfile.is_zipfile(path):
-        raise BundleError("bundle.not_zip", hint=HOW_TO_ZIP)
+        raise CodeBundleError("bundle.not_zip", hint=HOW_TO_ZIP)
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise BundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
+        raise CodeBundleError("bundle.damaged", hint=HOW_TO_ZIP) from exc
     seen: set[str] = set()
     for entry in entries:
         name = _safe_name(entry.filename)
         _check_type(entry)
         if name in seen:
-            raise BundleError("bundle.twice", name=name, hint=HOW_TO_ZIP)
+            raise CodeBundleError("bundle.twice", name=name, hint=HOW_TO_ZIP)
         seen.add(name)
     _require_entry_point(entries)
     return entries
@@ -182,22 +182,22 @@ def _open_entries(path: Path) -> list[zipfile.ZipInfo]:
 
 def _safe_name(name: str) -> str:
     if name.startswith("/") or "\\" in name or "\0" in name or ":" in name.split("/")[0]:
-        raise BundleError("bundle.unsafe_name", name=name, hint=HOW_TO_ZIP)
+        raise CodeBundleError("bundle.unsafe_name", name=name, hint=HOW_TO_ZIP)
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts or not parts:
-        raise BundleError("bundle.unsafe_name", name=name, hint=HOW_TO_ZIP)
+        raise CodeBundleError("bundle.unsafe_name", name=name, hint=HOW_TO_ZIP)
     return posixpath.join(*parts)
 
 
 def _check_type(entry: zipfile.ZipInfo) -> None:
     if entry.flag_bits & 0x1:
-        raise BundleError("bundle.encrypted", name=entry.filename)
+        raise CodeBundleError("bundle.encrypted", name=entry.filename)
     mode = entry.external_attr >> 16
     kind = stat.S_IFMT(mode)
     # Zips made on Windows carry no Unix mode (kind 0): plain files or directories.
     if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
         code = "bundle.symlink" if kind == stat.S_IFLNK else "bundle.special"
-        raise BundleError(code, name=entry.filename)
+        raise CodeBundleError(code, name=entry.filename)
 
 
 def _require_entry_point(entries: list[zipfile.ZipInfo]) -> None:
@@ -206,16 +206,16 @@ def _require_entry_point(entries: list[zipfile.ZipInfo]) -> None:
         return
     nested = [n for n in names if posixpath.basename(n) == ENTRY_POINT]
     if nested:
-        raise BundleError("bundle.nested_main", name=nested[0], hint=HOW_TO_ZIP)
-    raise BundleError("bundle.no_main", hint=HOW_TO_ZIP)
+        raise CodeBundleError("bundle.nested_main", name=nested[0], hint=HOW_TO_ZIP)
+    raise CodeBundleError("bundle.no_main", hint=HOW_TO_ZIP)
 
 
 def _check_ratio(name: str | None, size: int, compressed: int, max_ratio: int) -> None:
     """``name``: a file in the bundle, or None for the whole bundle."""
     if size > RATIO_FLOOR_BYTES and size > max_ratio * max(compressed, 1):
         if name is None:
-            raise BundleError("bundle.ratio", limit=max_ratio)
-        raise BundleError("bundle.ratio_file", name=name, limit=max_ratio)
+            raise CodeBundleError("bundle.ratio", limit=max_ratio)
+        raise CodeBundleError("bundle.ratio_file", name=name, limit=max_ratio)
 
 
 def _make_dirs(root: Path, target: Path) -> None:
@@ -228,7 +228,7 @@ def _make_dirs(root: Path, target: Path) -> None:
             os.chmod(current, 0o755)
         except FileExistsError:
             if current.is_symlink() or not current.is_dir():
-                raise BundleError("bundle.file_and_folder", name=part) from None
+                raise CodeBundleError("bundle.file_and_folder", name=part) from None
 
 
 def _write(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path) -> None:
@@ -236,14 +236,14 @@ def _write(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path) -> No
     try:
         fd = os.open(target, flags, 0o644)
     except FileExistsError:
-        raise BundleError("bundle.file_and_folder", name=entry.filename) from None
+        raise CodeBundleError("bundle.file_and_folder", name=entry.filename) from None
     written = 0
     with os.fdopen(fd, "wb") as out, archive.open(entry) as src:
         for chunk in iter(lambda: src.read(CHUNK), b""):
             written += len(chunk)
             # zipfile stops at the declared size; this guards that promise.
             if written > entry.file_size:
-                raise BundleError("bundle.larger_than_said", name=entry.filename)
+                raise CodeBundleError("bundle.larger_than_said", name=entry.filename)
             out.write(chunk)
         os.fchmod(out.fileno(), 0o644)
 
