@@ -278,7 +278,7 @@ def measure_in_process(settings, slug: str, runs: int) -> list[tuple[str, float]
     def get(url: str, cold: bool):
         def run():
             if cold:
-                _flush(redis, settings.queue_name)
+                _flush(redis, settings.namespace)
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
 
@@ -292,7 +292,7 @@ def measure_in_process(settings, slug: str, runs: int) -> list[tuple[str, float]
         figures.append((f"{name}: cold cache", median_ms(get(url, cold=True), runs)))
         get(url, cold=False)()
         figures.append((f"{name}: cached", median_ms(get(url, cold=False), runs)))
-    _flush(redis, settings.queue_name)
+    _flush(redis, settings.namespace)
     return figures
 
 
@@ -412,7 +412,7 @@ def main() -> None:
     finally:
         drop_database(args.database, name)
         shutil.rmtree(tmp, ignore_errors=True)
-        _flush(Redis.from_url(args.redis), settings.queue_name)
+        _flush(Redis.from_url(args.redis), settings.namespace)
 
 
 if __name__ == "__main__":

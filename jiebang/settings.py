@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str = ""
-    queue_name: str = "jiebang"
+    queue_name: str = "jiebang"  # the RQ queue the web enqueues on and workers serve
+    # Prefix of this deployment's rate-limit and cache keys in Redis; unset: queue_name.
+    namespace: str = ""
 
     # Jiebang's own engine (scripts/start-engine.sh), never the host's: DOCKER_HOST is not
     # read. JIEBANG_DOCKER_URL is the old name, still accepted.
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
                     "JIEBANG_SECRET_KEY is required in production: set it to a long random value"
                 )
             self.secret_key = "dev-only-not-secret"
+        if not self.namespace:
+            self.namespace = self.queue_name
         return self
 
     @property

@@ -28,13 +28,18 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-def client_key() -> str:
-    """Rate-limit key: this app's namespace and the client's address.
+def _namespace() -> str:
+    """This app's prefix of rate-limit keys (``Settings.namespace``).
 
-    The namespace is read per request because one Limiter serves every app made
-    in a process (tests make many), and Flask-Limiter keeps the first app's prefix.
+    It is read per request because one Limiter serves every app made in a process
+    (tests make many), and Flask-Limiter keeps the first app's prefix.
     """
-    return f"{current_app.config['JIEBANG'].queue_name}:{get_remote_address()}"
+    return current_app.config["JIEBANG"].namespace
+
+
+def client_key() -> str:
+    """Rate-limit key: this app's namespace and the client's address."""
+    return f"{_namespace()}:{get_remote_address()}"
 
 
 limiter = Limiter(key_func=client_key)
@@ -61,7 +66,7 @@ def account_key() -> str:
         email = request.form.get("email")
     email = normalize_email(email) if isinstance(email, str) else ""
     digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    return f"{current_app.config['JIEBANG'].queue_name}:account:{digest}"
+    return f"{_namespace()}:account:{digest}"
 
 
 def _minutes(limit: str) -> int:
@@ -100,7 +105,7 @@ account_login_limit = limiter.shared_limit(
 def _user_key() -> str:
     # Limits are checked before the view's login_required: anonymous callers share one key.
     user_id = getattr(current_user, "id", "anonymous")
-    return f"{current_app.config['JIEBANG'].queue_name}:user:{user_id}"
+    return f"{_namespace()}:user:{user_id}"
 
 
 # Wrong current passwords on the password form count like failed sign-ins: a stolen
@@ -175,7 +180,7 @@ def cached_board(challenge, *, private: bool, page: int, per_page: int) -> Board
         db(),
         found.cache,
         challenge,
-        namespace=found.settings.queue_name,
+        namespace=found.settings.namespace,
         private=private,
         page=page,
         per_page=per_page,

@@ -22,6 +22,14 @@ def test_environment_is_read_when_loaded(monkeypatch, tmp_path):
     assert settings.blob_dir == tmp_path / "blobs"
 
 
+def test_the_namespace_of_redis_keys_is_the_queue_name_unless_set(monkeypatch):
+    monkeypatch.delenv("JIEBANG_NAMESPACE", raising=False)
+    assert load_settings(queue_name="q1").namespace == "q1"
+    monkeypatch.setenv("JIEBANG_NAMESPACE", "site-a")
+    settings = load_settings(queue_name="q1")
+    assert (settings.namespace, settings.queue_name) == ("site-a", "q1")
+
+
 def test_production_requires_a_secret(monkeypatch):
     monkeypatch.delenv("JIEBANG_SECRET_KEY", raising=False)
     with pytest.raises(ValueError, match="JIEBANG_SECRET_KEY"):

@@ -26,11 +26,11 @@ def board(world, session):
 
 
 def _page(session, redis, settings, challenge, **kw):
-    return board_page(session, redis, challenge, namespace=settings.queue_name, **kw)
+    return board_page(session, redis, challenge, namespace=settings.namespace, **kw)
 
 
 def _keys(redis, settings):
-    return sorted(redis.scan_iter(f"{settings.queue_name}:board*"))
+    return sorted(redis.scan_iter(f"{settings.namespace}:board*"))
 
 
 def test_pages_follow_the_board_with_ranks_across_pages(board, session, redis_conn, settings):

@@ -263,7 +263,7 @@ def test_the_board_table_is_kept_per_language_and_mine_is_marked(
     session.commit()
     url = "/challenges/parity/leaderboard"
     first = client.get(url).get_data(as_text=True)
-    kept = list(redis_conn.scan_iter(f"{settings.queue_name}:board*:html-*"))
+    kept = list(redis_conn.scan_iter(f"{settings.namespace}:board*:html-*"))
     assert len(kept) == 1 and b"html-en" in kept[0]
     assert client.get(url).get_data(as_text=True) == first  # from the kept table
     zh = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
