@@ -19,12 +19,14 @@ import time
 
 FULL = {
     "scoring": ["benchmarks.run"],
+    "csv": ["benchmarks.csv_readers"],
     "boards": ["benchmarks.boards"],
     "uploads": ["benchmarks.uploads", "--size-mb", "1024"],
     "pipeline": ["benchmarks.pipeline", "--throughput", "300", "--memory", "1000"],
 }
 QUICK = {
     "scoring": ["benchmarks.run", "--rows", "200000", "--runs", "3"],
+    "csv": ["benchmarks.csv_readers", "--quick"],
     "boards": [
         "benchmarks.boards",
         "--teams",
