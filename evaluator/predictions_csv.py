@@ -46,7 +46,10 @@ def parse(
     data = read_text(path, max_bytes)
     end = data.find(b"\n")
     head, body = (data, b"") if end < 0 else (data[:end], data[end + 1 :])
-    fields = [f.strip() for f in next(csv.reader([head.decode().rstrip("\r")]), [])]
+    try:
+        fields = [f.strip() for f in next(csv.reader([head.decode().rstrip("\r")]), [])]
+    except csv.Error:  # e.g. lines ended by a bare "\r": the whole file is one "line"
+        raise not_csv(name) from None
     columns = _check_header(fields, header, name)
     body = _trimmed(body, name)
     if b'"' in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):

@@ -101,3 +101,11 @@ def test_labels_read_from_a_file_match_the_metric_classes(tmp_path):
     assert ids.array().tolist() == ["a", "c", "d"]
     assert values["label"].cat.codes.tolist() == [1, 0, 1]
     assert get_metric("accuracy").kind == "label"
+
+
+def test_lines_ended_by_a_bare_cr_are_refused_not_a_crash(tmp_path):
+    path = tmp_path / "predictions.csv"
+    path.write_bytes(b"id,prediction\r1,0\r2,1\r")
+    with pytest.raises(PredictionError) as caught:
+        parse(path, ["id", "prediction"], "label", 1 << 20)
+    assert caught.value.code == "csv"
