@@ -133,7 +133,13 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
             time_limit_s=challenge.time_limit_s,
             runtime=challenge.runtime or ctx.settings.sandbox_runtime,
         )
-        labels = {"jiebang.submission": str(submission_id), "jiebang.worker": worker_name()}
+        # The namespace tells apart deployments (or test runs) that share one engine,
+        # whose submission ids overlap.
+        labels = {
+            "jiebang.namespace": ctx.settings.namespace,
+            "jiebang.submission": str(submission_id),
+            "jiebang.worker": worker_name(),
+        }
         with sandboxes.run(
             client,
             image_id=image_id,

@@ -147,7 +147,8 @@ def _no_leftovers(settings, ids):
 
     client = sandboxes.connect(settings.docker_host)
     for i in ids:
-        assert client.containers.list(all=True, filters={"label": f"jiebang.submission={i}"}) == []
+        labels = [f"jiebang.namespace={settings.namespace}", f"jiebang.submission={i}"]
+        assert client.containers.list(all=True, filters={"label": labels}) == []
     scratch = settings.scratch_dir
     assert not scratch.exists() or list(scratch.iterdir()) == []
 

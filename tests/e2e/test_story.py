@@ -43,7 +43,9 @@ def _expected_public_f1(bundle: Path, secret: str, fraction: float) -> float:
     return f1_score(truth[public], predicted[public], average="macro")
 
 
-def test_a_whole_challenge_from_bundle_to_leaderboard(api, cli, tmp_path, session, docker_host):
+def test_a_whole_challenge_from_bundle_to_leaderboard(
+    api, cli, tmp_path, session, docker_host, settings
+):
     bundle = demo.prepare_bundle(tmp_path / "bundle", now=demo.utcnow())
     cli("orgs", "create", "--slug", "example-logistics", "--name", "Example Logistics")
     assert "handwritten-digits (open)" in cli("challenges", "load", str(bundle), "--publish")
@@ -92,5 +94,5 @@ def test_a_whole_challenge_from_bundle_to_leaderboard(api, cli, tmp_path, sessio
     assert np.isclose(good_result["public_score"], expected)
     assert cli("audit", "verify").startswith("audit log intact")
     for sub in (good, broken, baseline):
-        label = f"jiebang.submission={sub}"
-        assert client.containers.list(all=True, filters={"label": label}) == []
+        labels = [f"jiebang.namespace={settings.namespace}", f"jiebang.submission={sub}"]
+        assert client.containers.list(all=True, filters={"label": labels}) == []

@@ -367,7 +367,7 @@ def test_a_second_signal_hands_the_run_back(workers, world, session, settings, r
     worker = workers.start()
     _until_running(session, sub_id, worker)
     client = sandboxes.connect(settings.docker_host)
-    label = {"label": f"jiebang.submission={sub_id}"}
+    label = {"label": [f"jiebang.namespace={settings.namespace}", f"jiebang.submission={sub_id}"]}
     deadline = time.monotonic() + 60
     while not client.containers.list(filters=label):
         assert time.monotonic() < deadline, worker.log.read_text()[-4000:]
