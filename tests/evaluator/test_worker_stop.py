@@ -413,3 +413,27 @@ def test_the_watchdog_ends_a_stuck_stop_and_hands_the_run_back(
     assert "every thread's stack" in done.stderr and 'File "<string>"' in done.stderr
     session.expire_all()
     assert session.get(Submission, sub_id).status == State.queued
+
+
+def test_a_stop_that_hangs_is_reported_with_its_stacks(tmp_path, stop_gracefully):
+    """What the test helpers do with a worker that outlives its stop: stacks and log."""
+    log = tmp_path / "stuck.log"
+    program = (
+        "import faulthandler, signal, threading\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "faulthandler.register(signal.SIGUSR1, all_threads=True)\n"
+        "def hang_here():\n"
+        "    print('started', flush=True)\n"
+        "    threading.Event().wait()\n"
+        "hang_here()\n"
+    )
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", program], stdout=out, stderr=subprocess.STDOUT
+        )
+    while "started" not in log.read_text():
+        time.sleep(0.05)
+    with pytest.raises(AssertionError, match="still running 1 s after SIGTERM") as failed:
+        stop_gracefully([(proc, log)], timeout=1)
+    assert "in hang_here" in str(failed.value)
+    assert proc.poll() is not None
