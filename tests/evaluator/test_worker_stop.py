@@ -179,6 +179,20 @@ def workers(settings, engine, tmp_path, redis_conn, stop_gracefully):
     stop_gracefully([(w.proc, w.log) for w in pool.started], timeout=60)
 
 
+def _until_catching(pid: int, sig: int, within: float = 60) -> None:
+    """Wait until process ``pid`` has a handler for ``sig`` (its SigCgt mask)."""
+    deadline = time.monotonic() + within
+    while True:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(
+            next(ln for ln in status.splitlines() if ln.startswith("SigCgt:")).split()[1], 16
+        )
+        if caught & (1 << (sig - 1)):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never caught signal {sig}"
+        time.sleep(0.02)
+
+
 def _gone(pids: list[int], within: float = 5) -> bool:
     deadline = time.monotonic() + within
     while any(Path(f"/proc/{pid}").exists() for pid in pids):
@@ -250,6 +264,9 @@ def test_the_scheduler_holding_its_lock_stops_with_its_worker(workers, settings,
     second = workers.start()
     workers.ready(second)
     (frozen,) = second.children()
+    # Frozen before it handles SIGTERM, the scheduler would simply die of it: freeze it
+    # once it catches SIGTERM, as it does from its first loop on.
+    _until_catching(frozen, signal.SIGTERM)
     os.kill(frozen, signal.SIGSTOP)
     assert workers.stop(second, SCHEDULER_STOP_S + IDLE_S) < SCHEDULER_STOP_S + IDLE_S
     assert _gone([frozen])
