@@ -13,14 +13,19 @@ by the service that performs it, so every caller meets the same rule.
 To add an action: a member of ``Action``, a rule, an entry in ``RULES``; then ask
 ``require`` in the service and ``can`` wherever a page or route needs to know.
 To add a role: a member of ``jiebang.accounts.Role``; then read every rule below
-and say what the new role may do (rules name roles; none matches on strings).
+and in ``jiebang.policy`` and say what the new role may do (rules name roles; none
+matches on strings).
+
+Administering accounts and organizations (``AccountAction``: roles, approving an
+organization, seeing every organization's challenges) is ruled in ``jiebang.policy``,
+since the services that need it sit below this package; its rules are part of
+``RULES`` here, so ``can``/``require`` answer every action, of either enum.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -30,6 +35,9 @@ from challenges.models import Challenge, ChallengeJudge, Membership, Status
 from jiebang.accounts import Organization, Role, User
 from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, NotFound, ServiceError
+from jiebang.policy import ACCOUNT_RULES, AccountAction, Rule, is_admin
+from jiebang.policy import admins as _admins
+from jiebang.policy import signed_in as _signed_in
 
 PREVIEW = (Status.draft.value, Status.in_review.value)
 
@@ -59,18 +67,6 @@ class SubmissionLike(Protocol):
     team_id: int
     rerun_of_id: int | None
     challenge: Challenge
-
-
-Rule = Callable[[Session, User | None, Any, dt.datetime], ServiceError | None]
-
-
-def _signed_in(user: Any) -> User | None:
-    """Flask-Login's anonymous user and ``None`` both mean nobody."""
-    return user if user is not None and user.is_authenticated else None
-
-
-def is_admin(user: User | None) -> bool:
-    return user is not None and user.role == Role.admin
 
 
 def is_sponsor_of(user: User | None, challenge: Challenge) -> bool:
@@ -122,13 +118,6 @@ def _creators(session, user, org: Organization | None, now):
     if org is not None and user.org_id != org.id:
         return Forbidden("sponsor", "You may only list challenges for your own organization.")
     return None
-
-
-def _admins(field: str, template: str) -> Rule:
-    def rule(session, user, target, now):
-        return None if is_admin(user) else Forbidden(field, template)
-
-    return rule
 
 
 def _overseers(session, user, challenge: Challenge, now):
@@ -217,7 +206,8 @@ def _staff(session, user, target, now):
     return Forbidden("audit", "Only sponsors, judges and administrators.")
 
 
-RULES: dict[Action, Rule] = {
+RULES: dict[Action | AccountAction, Rule] = {
+    **ACCOUNT_RULES,
     Action.view_challenge: _viewers,
     Action.create_challenge: _creators,
     Action.manage_challenge: _managers,
@@ -239,7 +229,7 @@ RULES: dict[Action, Rule] = {
 def refusal(
     session: Session,
     user: User | None,
-    action: Action,
+    action: Action | AccountAction,
     target: Any = None,
     *,
     now: dt.datetime | None = None,
@@ -251,7 +241,7 @@ def refusal(
 def can(
     session: Session,
     user: User | None,
-    action: Action,
+    action: Action | AccountAction,
     target: Any = None,
     *,
     now: dt.datetime | None = None,
@@ -262,7 +252,7 @@ def can(
 def require(
     session: Session,
     user: User | None,
-    action: Action,
+    action: Action | AccountAction,
     target: Any = None,
     *,
     now: dt.datetime | None = None,

@@ -1,0 +1,64 @@
+"""Who may administer accounts and organizations: the rules of the lowest layer.
+
+``challenges.policy`` is the one place to read who may do what. The services of this
+layer (``jiebang.accounts.set_role``, ``jiebang.orgs``) cannot import it (it sits a
+layer above), so the rules they need live here, in the same shape, and
+``challenges.policy`` takes them into its table: ``challenges.policy.can(session,
+user, AccountAction.manage_users)`` answers them as it answers its own actions.
+Services of this layer ask ``require`` below; everyone else asks ``challenges.policy``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jiebang.accounts import Role, User
+from jiebang.db import utcnow
+from jiebang.errors import Forbidden, ServiceError
+
+
+class AccountAction(enum.StrEnum):
+    manage_users = "manage_users"  # a user's role, organization, whether active
+    approve_org = "approve_org"  # which makes its members sponsors
+    see_all_orgs = "see_all_orgs"  # every organization's challenges, not only one's own
+
+
+# (session, user or None, target, now) -> the error to raise, or None to allow.
+Rule = Callable[[Session, User | None, Any, dt.datetime], ServiceError | None]
+
+
+def signed_in(user: Any) -> User | None:
+    """Flask-Login's anonymous user and ``None`` both mean nobody."""
+    return user if user is not None and user.is_authenticated else None
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
+
+
+def admins(field: str, template: str) -> Rule:
+    """A rule that lets administrators through and refuses everyone else with ``template``."""
+
+    def rule(session, user, target, now):
+        return None if is_admin(user) else Forbidden(field, template)
+
+    return rule
+
+
+ACCOUNT_RULES: dict[AccountAction, Rule] = {
+    AccountAction.manage_users: admins("role", "Only an administrator may do this."),
+    AccountAction.approve_org: admins("role", "Only an administrator may do this."),
+    AccountAction.see_all_orgs: admins("org", "Only an administrator may do this."),
+}
+
+
+def require(session: Session, user: User | None, action: AccountAction, target: Any = None) -> None:
+    """Raise the refusal unless ``user`` may do ``action``; for this layer's services."""
+    refused = ACCOUNT_RULES[action](session, signed_in(user), target, utcnow())
+    if refused is not None:
+        raise refused
