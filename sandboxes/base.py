@@ -18,13 +18,22 @@ from typing import IO
 
 import docker
 
+from sandboxes.recipe import RECIPE_LABEL, image_recipe, recipe_hash
+
 logger = logging.getLogger(__name__)
 
 BASE_IMAGE = "jiebang/python:3.11"
 PYTHON_VERSION = "3.11"
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-PACKAGES = ("python3-minimal", "python3-numpy", "python3-pandas", "python3-sklearn")
+# python3-pil: image tasks' participant code reads and writes pictures.
+PACKAGES = (
+    "python3-minimal",
+    "python3-numpy",
+    "python3-pandas",
+    "python3-sklearn",
+    "python3-pil",
+)
 SANDBOX_UID = 10001
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CHANGES = (
@@ -99,6 +108,9 @@ PRUNE = (
     "usr/share/locale",
     "var/log",
 )
+# Bump when _customize or _check_python change what the image holds.
+CUSTOMIZE_VERSION = 1
+BASE_RECIPE = recipe_hash(SUITE, PACKAGES, BUILD_ONLY_PACKAGES, PRUNE, CHANGES, CUSTOMIZE_VERSION)
 
 
 class BaseImageError(RuntimeError):
@@ -122,13 +134,15 @@ def build_base_image(
 ) -> str:
     """Build ``tag`` with debootstrap and import it; return the image id.
 
-    Skips the build when the tag already exists, unless ``force``. Needs root
-    and debootstrap on the host, and Debian's mirror.
+    Skips the build when the tag exists with this code's recipe label, unless
+    ``force``. Needs root and debootstrap on the host, and Debian's mirror.
     """
-    existing = base_image_id(client, tag)
-    if existing and not force:
-        logger.info("base image %s exists (%s); not rebuilding", tag, existing)
+    existing, recipe = image_recipe(client, tag)
+    if existing and recipe == BASE_RECIPE and not force:
+        logger.info("base image %s is up to date (%s); not rebuilding", tag, existing)
         return existing
+    if existing and recipe != BASE_RECIPE:
+        logger.info("base image %s has recipe %s, not %s: rebuilding", tag, recipe, BASE_RECIPE)
     _check_host()
     # /var/tmp, not /tmp: the root is ~1 GB before pruning and /tmp is often a small tmpfs.
     root = Path(tempfile.mkdtemp(prefix="jiebang-base-", dir=workdir or "/var/tmp"))
@@ -231,7 +245,8 @@ def _empty_dir(path: Path) -> None:
 def _check_python(root: Path) -> None:
     # A small fit exercises BLAS, OpenMP and the compiled extensions the purge must keep.
     code = (
-        "import sys, numpy, pandas, scipy.optimize, sklearn.linear_model as lm;"
+        "import sys, numpy, pandas, scipy.optimize, sklearn.linear_model as lm, PIL.Image;"
+        "PIL.Image.fromarray(numpy.zeros((2, 2), numpy.uint8)).convert('RGB');"
         "x = pandas.DataFrame({'a': [0.0, 1.0, 2.0, 3.0]});"
         "lm.LogisticRegression().fit(x, [0, 0, 1, 1]).predict_proba(x);"
         "print('%d.%d' % sys.version_info[:2])"
@@ -267,7 +282,7 @@ def _import(client: docker.DockerClient, root: Path, tag: str) -> str:
             src=_chunks(tar.stdout),
             repository=repository,
             tag=version,
-            changes=list(CHANGES),
+            changes=[*CHANGES, f"LABEL {RECIPE_LABEL}={BASE_RECIPE}"],
             stream_src=True,
         )
     finally:

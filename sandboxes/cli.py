@@ -1,4 +1,4 @@
-"""``jiebang sandbox ...``: build the base image, reap leftovers."""
+"""``jiebang sandbox ...``: build the base and scorer images, reap leftovers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ import click
 from sandboxes.base import BASE_IMAGE, build_base_image
 from sandboxes.docker_client import DEFAULT_DOCKER_HOST, connect
 from sandboxes.runner import reap
+from sandboxes.scorer_image import (
+    SCORER_IMAGE,
+    WHEELS_ENV,
+    build_scorer_image,
+    download_wheels,
+    wheels_dir,
+)
 
 # The same names and default as the JIEBANG_DOCKER_HOST setting the worker reads.
 docker_host_option = click.option(
@@ -22,7 +29,7 @@ docker_host_option = click.option(
 
 @click.group("sandbox")
 def sandbox() -> None:
-    """Manage the sandbox: base images and leftovers."""
+    """Manage the sandbox: base and scorer images, leftovers."""
 
 
 @sandbox.command("build-base")
@@ -32,6 +39,33 @@ def sandbox() -> None:
 def build_base(force: bool, tag: str, docker_host: str) -> None:
     """Build the base image from Debian packages (needs root and debootstrap)."""
     image_id = build_base_image(connect(docker_host), tag=tag, force=force)
+    click.echo(f"{tag} {image_id}")
+
+
+@sandbox.command("build-scorer")
+@click.option("--force", is_flag=True, help="Rebuild even if the image is up to date.")
+@click.option("--tag", default=SCORER_IMAGE, show_default=True, help="Image name to build.")
+@click.option(
+    "--wheels",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=WHEELS_ENV,
+    default=None,
+    help=f"Wheel cache folder ({WHEELS_ENV}; default {wheels_dir()}).",
+)
+@click.option(
+    "--download/--no-download",
+    default=True,
+    show_default=True,
+    help="Fetch missing wheels from PyPI on this host first (containers never download).",
+)
+@docker_host_option
+def build_scorer(
+    force: bool, tag: str, wheels: Path | None, download: bool, docker_host: str
+) -> None:
+    """Build the scorer image: the base image plus pycocotools, sacrebleu, jiwer, Pillow."""
+    if download:
+        download_wheels(wheels)
+    image_id = build_scorer_image(connect(docker_host), tag=tag, wheels=wheels, force=force)
     click.echo(f"{tag} {image_id}")
 
 

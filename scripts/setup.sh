@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make this machine ready for Jiebang: system packages, Jiebang's own Docker engine (gVisor,
 # no container networking; scripts/start-engine.sh), PostgreSQL and Redis up, a virtualenv
-# with the project, and the base image jiebang/python:3.11 on that engine. The host's own
+# with the project, the base image jiebang/python:3.11 and the scorer image
+# jiebang/scoring:3.11 on that engine. The host's own
 # Docker (/etc/docker/daemon.json, its dockerd and containers) is never touched.
 # Safe to run again; it skips what is done.
 set -euo pipefail
@@ -40,3 +41,9 @@ command -v "$PY" >/dev/null || PY=python3
 
 echo "== base image (on Jiebang's engine, JIEBANG_DOCKER_HOST)"
 .venv/bin/jiebang sandbox build-base
+
+echo "== scorer image jiebang/scoring:3.11 (base + metric libraries)"
+# The wheels come from PyPI here, on the host, and only those not cached yet;
+# no container ever downloads anything.
+.venv/bin/python -c 'from sandboxes.scorer_image import download_wheels; download_wheels()'
+.venv/bin/jiebang sandbox build-scorer --no-download
