@@ -72,6 +72,34 @@ def get_metric(name: str) -> Metric:
         raise UnknownMetric(name) from None
 
 
+@dataclass(frozen=True)
+class Declared:
+    """A metric a challenge reports: its built-in metric, or one its scoring program
+    declares (``scoring.metrics``). Boards show one column each."""
+
+    name: str
+    higher_is_better: bool
+    title_en: str
+    title_zh: str
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang.startswith("zh") else self.title_en
+
+
+def declared_metrics(metric: str, scoring: dict | None) -> list[Declared]:
+    """What a challenge reports, in board order. ``scoring`` is the stored scoring block
+    (``Challenge.scoring``); None means the built-in scorer of ``metric``."""
+    if not scoring:
+        m = get_metric(metric)
+        return [Declared(m.name, m.higher_is_better, m.title_en, m.title_zh)]
+    return [
+        Declared(
+            d["name"], bool(d.get("higher_is_better", True)), d["title"]["en"], d["title"]["zh"]
+        )
+        for d in scoring["metrics"]
+    ]
+
+
 def better(metric: Metric, a: float | None, b: float | None) -> bool:
     """True if score `a` is strictly better than `b`. None or NaN is never better than
     anything, and any real score is better than None or NaN."""

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from challenges.metrics import Declared, declared_metrics
 from challenges.schema import DEFAULT_TIMEZONE
 from jiebang.accounts import Organization, User
 from jiebang.db import Base, UTCDateTime, utcnow
@@ -41,10 +43,21 @@ AFTER_CLOSE = frozenset(
 
 
 class FileRole(enum.StrEnum):
+    """A file's part in a challenge. A name ending in "/" is a folder, stored as one plain
+    tar blob (``challenges.folders``)."""
+
     train = "train"  # public download
-    test_inputs = "test_inputs"  # given to containers as /input/test.csv, never downloadable
+    test_inputs = "test_inputs"  # /input/test.csv (a file) or /input (a folder); never downloadable
     extra_input = "extra_input"  # other files under /input, never downloadable
-    test_labels = "test_labels"  # read by the scorer only
+    test_labels = "test_labels"  # read by the scorer only (/reference for a scoring program)
+    items = "items"  # the test item ids the public/private split is made over
+    sample_inputs = "sample_inputs"  # public: what `jiebang check` runs a submission on
+    sample_labels = "sample_labels"  # public: lets `jiebang check` score the sample
+    scoring_program = "scoring_program"  # the sponsor's scorer, run as /scoring/score.py
+
+
+# What the public may download from a published challenge.
+PUBLIC_ROLES = frozenset({FileRole.train.value, FileRole.sample_inputs.value})
 
 
 class Challenge(Base):
@@ -62,6 +75,10 @@ class Challenge(Base):
     metric: Mapped[str] = mapped_column(String(40))
     classes: Mapped[list[str] | None] = mapped_column(JSON)
     targets: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # The scoring block of challenge.yaml less its program (a file of the challenge):
+    # {"image", "metrics": [{"name", "title": {"en", "zh"}, "higher_is_better"}],
+    # "resources"}. None: the built-in scorer of ``metric`` on predictions.csv.
+    scoring: Mapped[dict | None] = mapped_column(JSON)
     prize_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal(0))
     prize_currency: Mapped[str] = mapped_column(String(3), default="CNY")
     prize_rule: Mapped[str] = mapped_column(String(40), default="winner-takes-all")
@@ -100,6 +117,14 @@ class Challenge(Base):
     def summary(self, lang: str) -> str:
         return self.summary_zh if lang.startswith("zh") and self.summary_zh else self.summary_en
 
+    @property
+    def metrics(self) -> list[Declared]:
+        """Every metric the challenge reports, in board order; ``metric`` ranks."""
+        return declared_metrics(self.metric, self.scoring)
+
+    def file_with(self, role: FileRole) -> ChallengeFile | None:
+        return next((f for f in self.files if f.role == role.value), None)
+
     def files_with(self, role: FileRole) -> list[ChallengeFile]:
         return [f for f in self.files if f.role == role.value]
 
@@ -134,9 +159,14 @@ class ChallengeFile(Base):
     role: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
+    # SQLite's INTEGER holds 64 bits already (and stays INTEGER in its schema).
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
     challenge: Mapped[Challenge] = relationship(back_populates="files")
+
+    @property
+    def is_folder(self) -> bool:
+        return self.name.endswith("/")
 
 
 class ChallengeJudge(Base):

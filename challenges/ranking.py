@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from challenges.metrics import get_metric
+from challenges.metrics import declared_metrics
 
 
 @dataclass(frozen=True)
@@ -41,5 +41,12 @@ class Ranking:
         return (-score if self.higher_is_better else score, created_at, submission_id)
 
 
-def ranking_of(metric_name: str) -> Ranking:
-    return Ranking(get_metric(metric_name).higher_is_better)
+def ranking_of(challenge: Any) -> Ranking:
+    """The order of ``challenge``'s boards: its ranking metric's direction, whether built-in
+    or declared by its scoring program."""
+    for declared in declared_metrics(challenge.metric, challenge.scoring):
+        if declared.name == challenge.metric:
+            return Ranking(declared.higher_is_better)
+    raise ValueError(
+        f"challenge {challenge.slug!r} does not report its metric {challenge.metric!r}"
+    )

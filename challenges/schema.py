@@ -17,6 +17,10 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 # A plain file name inside the bundle folder: no separator, no "..", no newline
 # (``\Z``, not ``$``, which would let a trailing newline through).
 SAFE_NAME = re.compile(r"\A[A-Za-z0-9._-][A-Za-z0-9._ -]*\Z")
+# What a scoring program reports a score under (a JSON key, a board column, an API field).
+METRIC_NAME = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
+# A locally built image a scorer runs on (no registry is ever asked): name[:tag].
+IMAGE_TAG = re.compile(r"\A[a-z0-9][a-z0-9._/-]{0,127}(:[A-Za-z0-9._-]{1,64})?\Z")
 
 
 class Strict(BaseModel):
@@ -76,23 +80,98 @@ class Resources(Strict):
 
 
 class Data(Strict):
+    """Names are files or folders of the bundle (``test/``, ``data/train.csv``)."""
+
     train: list[str] = Field(default_factory=list)
     test_inputs: str
     test_labels: str
+    items: str | None = None
+    sample_inputs: str | None = None
+    sample_labels: str | None = None
     extra_inputs: list[str] = Field(default_factory=list)
     public_fraction: float = Field(default=0.3, gt=0, lt=1)
 
     @field_validator("train", "extra_inputs")
     @classmethod
     def _names(cls, names: list[str]) -> list[str]:
-        for name in names:
-            _check_name(name)
-        return names
+        return [_check_path(name) for name in names]
 
-    @field_validator("test_inputs", "test_labels")
+    @field_validator("test_inputs", "test_labels", "items", "sample_inputs", "sample_labels")
     @classmethod
-    def _name(cls, name: str) -> str:
-        return _check_name(name)
+    def _name(cls, name: str | None) -> str | None:
+        return None if name is None else _check_path(name)
+
+    @model_validator(mode="after")
+    def _samples(self) -> Data:
+        if self.sample_labels is not None and self.sample_inputs is None:
+            raise ValueError("sample_labels needs sample_inputs (the sample they label)")
+        return self
+
+
+class DeclaredMetric(Strict):
+    """One number a scoring program reports, and how it ranks."""
+
+    name: str
+    title: I18n
+    higher_is_better: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _metric_name(cls, name: str) -> str:
+        if not METRIC_NAME.match(name):
+            raise ValueError(
+                f"{name!r}: a metric name is lower-case letters, digits and '_', "
+                "starting with a letter, at most 40 characters (e.g. map50)"
+            )
+        return name
+
+
+class ScorerResources(Strict):
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    memory_mb: int = Field(default=2048, ge=64, le=262144)
+    time_limit_s: int = Field(default=300, ge=1, le=86400)
+
+
+class Scoring(Strict):
+    """A sponsor's scoring program, run in its own sandbox (ARCHITECTURE.md, "Tasks beyond
+    one table")."""
+
+    program: str
+    image: str | None = None
+    metrics: list[DeclaredMetric] = Field(min_length=1, max_length=12)
+    resources: ScorerResources = Field(default_factory=ScorerResources)
+
+    @field_validator("program")
+    @classmethod
+    def _program(cls, name: str) -> str:
+        return _check_path(name)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, tag: str | None) -> str | None:
+        if tag is not None and not IMAGE_TAG.match(tag):
+            raise ValueError(f"{tag!r} is not an image name like jiebang/scoring:3.11")
+        return tag
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique(cls, metrics: list[DeclaredMetric]) -> list[DeclaredMetric]:
+        names = [m.name for m in metrics]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"each metric once; repeated: {', '.join(repeated)}")
+        return metrics
+
+
+def _check_path(name: str) -> str:
+    """A file or folder inside the bundle: plain names joined by '/', a trailing '/' allowed."""
+    parts = name.rstrip("/").split("/")
+    if not name.rstrip("/") or not all(is_safe_name(part) for part in parts):
+        raise ValueError(
+            f"{name!r} is not a file or folder inside the bundle folder "
+            "(names of letters, digits, '.', '_', '-', joined by '/')"
+        )
+    return name
 
 
 def _check_name(name: str) -> str:
@@ -124,6 +203,7 @@ class ChallengeSpec(Strict):
     limits: Limits = Field(default_factory=Limits)
     resources: Resources = Field(default_factory=Resources)
     data: Data
+    scoring: Scoring | None = None
     show_logs: bool = False
 
     @field_validator("description")

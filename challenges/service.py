@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,6 +17,7 @@ import yaml
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, lazyload
 
+from challenges import folders
 from challenges.bundle import Bundle, ChallengeBundleError, open_bundle
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
 from challenges.policy import Action, require
@@ -23,7 +25,7 @@ from challenges.schema import is_safe_name
 from challenges.split import new_secret
 from jiebang import audit
 from jiebang.accounts import User, get_org
-from jiebang.blobs import BlobStore
+from jiebang.blobs import Blob, BlobStore
 from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
 from jiebang.paging import Page, page_of
@@ -90,24 +92,49 @@ def _fill(challenge: Challenge, bundle: Bundle, blobs: BlobStore) -> None:
     challenge.time_limit_s, challenge.runtime = resources.time_limit_s, resources.runtime
     challenge.public_fraction = spec.data.public_fraction
     challenge.show_logs = spec.show_logs
-    files = [(FileRole.train, n) for n in spec.data.train]
-    files.append((FileRole.test_inputs, spec.data.test_inputs))
-    files += [(FileRole.extra_input, n) for n in spec.data.extra_inputs]
-    files.append((FileRole.test_labels, spec.data.test_labels))
+    challenge.scoring = (
+        spec.scoring.model_dump(mode="json", exclude={"program"}) if spec.scoring else None
+    )
+    data = spec.data
+    files = [(FileRole.train, n) for n in data.train]
+    files.append((FileRole.test_inputs, data.test_inputs))
+    files += [(FileRole.extra_input, n) for n in data.extra_inputs]
+    files.append((FileRole.test_labels, data.test_labels))
+    optional = [(FileRole.items, data.items), (FileRole.sample_inputs, data.sample_inputs)]
+    optional.append((FileRole.sample_labels, data.sample_labels))
+    if spec.scoring is not None:
+        optional.append((FileRole.scoring_program, spec.scoring.program))
+    files += [(role, name) for role, name in optional if name is not None]
     challenge.files.clear()
     for role, name in files:
-        blob = blobs.put_path(bundle.file(name))
+        path = bundle.entry(name)
+        if path.is_dir():
+            name, blob = name.rstrip("/") + "/", _put_folder(blobs, path)
+        else:
+            name, blob = name.rstrip("/"), blobs.put_path(path)
         challenge.files.append(
             ChallengeFile(role=role.value, name=name, sha256=blob.sha256, size=blob.size)
         )
     challenge.dataset_hash = dataset_hash(challenge)
 
 
+def _put_folder(blobs: BlobStore, folder: Path) -> Blob:
+    incoming = blobs.receive()
+    try:
+        folders.pack(folder, incoming)
+        return incoming.keep()
+    finally:
+        incoming.close()
+
+
 def dataset_hash(challenge: Challenge) -> str:
     """One hash over everything the scorer and the containers see."""
     hidden = {FileRole.test_inputs.value, FileRole.extra_input.value, FileRole.test_labels.value}
+    hidden |= {FileRole.items.value, FileRole.scoring_program.value}
     parts = sorted(f"{f.role}:{f.name}:{f.sha256}" for f in challenge.files if f.role in hidden)
     parts.append(f"split:{challenge.public_fraction}")
+    if challenge.scoring:  # the scorer's image, metrics and limits decide scores too
+        parts.append("scoring:" + json.dumps(challenge.scoring, sort_keys=True))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

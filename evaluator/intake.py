@@ -16,7 +16,7 @@ from challenges.models import Challenge, Status, Team
 from challenges.teams import team_of
 from evaluator import queue
 from evaluator.messages import Words
-from evaluator.models import WAITING_OR_RUNNING, Failure, Kind, State, Submission
+from evaluator.models import NO_QUOTA, WAITING_OR_RUNNING, Kind, State, Submission
 from jiebang import audit
 from jiebang.accounts import User
 from jiebang.blobs import BlobStore, BlobTooLarge, disk_full
@@ -39,7 +39,7 @@ def _counted(query):
     return query.where(
         Submission.rerun_of_id.is_(None),
         Submission.status.notin_([State.rejected.value, State.cancelled.value]),
-        or_(Submission.failure.is_(None), Submission.failure != Failure.infrastructure.value),
+        or_(Submission.failure.is_(None), Submission.failure.not_in(NO_QUOTA)),
     )
 
 

@@ -38,6 +38,11 @@ class Failure(enum.StrEnum):
     crash = "crash"
     bad_output = "bad_output"
     infrastructure = "infrastructure"
+    scorer = "scorer"  # the sponsor's scoring program failed: not the team's doing
+
+
+# Failures that are not the team's doing: they cost no quota.
+NO_QUOTA = (Failure.infrastructure.value, Failure.scorer.value)
 
 
 class Kind(enum.StrEnum):
@@ -70,10 +75,16 @@ class Submission(Base):
     dataset_hash: Mapped[str | None] = mapped_column(String(64))
     public_score: Mapped[float | None] = mapped_column(Float)
     private_score: Mapped[float | None] = mapped_column(Float)
+    # Every metric the challenge reports, by name, for each side; public_score and
+    # private_score are the ranking metric's values, repeated here.
+    public_metrics: Mapped[dict | None] = mapped_column(JSON)
+    private_metrics: Mapped[dict | None] = mapped_column(JSON)
     runtime_s: Mapped[float | None] = mapped_column(Float)
     peak_memory_mb: Mapped[float | None] = mapped_column(Float)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     log_excerpt: Mapped[str] = mapped_column(Text, default="")
+    # What the sponsor's scoring program printed: for the sponsor and staff, never the team.
+    scorer_log: Mapped[str] = mapped_column(Text, default="", server_default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200))
     # Held by the worker running it, renewed by its heartbeat; expired means it died.

@@ -51,7 +51,7 @@ def note_scored(session: Session, sub: Submission) -> None:
     if sub.rerun_of_id is not None:
         return
     if sub.public_score is not None:
-        _keep_best(session, sub, ranking_of(sub.challenge.metric))
+        _keep_best(session, sub, ranking_of(sub.challenge))
     touch_board(session, sub.challenge_id)
 
 
@@ -98,7 +98,7 @@ def rebuild(session: Session, challenge: Challenge) -> None:
 
 def bests_from_submissions(challenge: Challenge):
     """Each team's best row, ranked from every submission: what ``team_bests`` holds."""
-    ranking = ranking_of(challenge.metric)
+    ranking = ranking_of(challenge)
     score = Submission.public_score
     ranked = (
         select(

@@ -62,7 +62,7 @@ def public_board(
     instead of ranking every submission, and a page reads only its own rows. Teams
     are ordered the same way (``challenges.ranking``).
     """
-    ranking = ranking_of(challenge.metric)
+    ranking = ranking_of(challenge)
     query = (
         select(
             TeamBest.submission_id,
@@ -99,7 +99,7 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
     the same way. One statement: two window passes over the team's scored
     submissions. NULL private scores never rank.
     """
-    ranking = ranking_of(challenge.metric)
+    ranking = ranking_of(challenge)
     public, private = Submission.public_score, Submission.private_score
     scored = (
         select(

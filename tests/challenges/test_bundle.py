@@ -67,7 +67,10 @@ def test_errors_name_the_bad_key(bundle_dir, changes, expected):
 
 def test_missing_files_and_unsafe_names_are_named(bundle_dir):
     (bundle_dir / "labels.csv").unlink()
-    assert any("data.test_labels: file 'labels.csv' not found" in p for p in _problems(bundle_dir))
+    assert any(
+        "data.test_labels: file or folder 'labels.csv' not found" in p
+        for p in _problems(bundle_dir)
+    )
     _edit(bundle_dir, data={"test_inputs": "../etc/passwd", "test_labels": "labels.csv"})
     assert any(p.startswith("data.test_inputs:") for p in _problems(bundle_dir))
 

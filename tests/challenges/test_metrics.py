@@ -1,5 +1,6 @@
 import math
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -370,7 +371,18 @@ def test_one_ranking_order_for_every_board():
 
     t = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
     rows = [(0.9, t, 3), (0.9, t, 2), (0.95, t + dt.timedelta(1), 9), (0.9, t - dt.timedelta(1), 7)]
-    up = sorted(rows, key=lambda r: ranking_of("accuracy").sort_key(*r))
+
+    def challenge(metric, scoring=None):
+        return SimpleNamespace(slug="c", metric=metric, scoring=scoring)
+
+    up = sorted(rows, key=lambda r: ranking_of(challenge("accuracy")).sort_key(*r))
     assert [r[2] for r in up] == [9, 7, 2, 3]
-    down = sorted(rows, key=lambda r: ranking_of("rmse").sort_key(*r))
+    down = sorted(rows, key=lambda r: ranking_of(challenge("rmse")).sort_key(*r))
     assert [r[2] for r in down] == [7, 2, 3, 9]
+    # A scoring program's declared direction ranks its boards.
+    title = {"en": "WER", "zh": "词错误率"}
+    wer = {"metrics": [{"name": "wer", "title": title, "higher_is_better": False}]}
+    down = sorted(rows, key=lambda r: ranking_of(challenge("wer", wer)).sort_key(*r))
+    assert [r[2] for r in down] == [7, 2, 3, 9]
+    with pytest.raises(ValueError):
+        ranking_of(challenge("bleu", wer))

@@ -1,0 +1,195 @@
+"""What a bundle's data must satisfy beyond the schema: the names exist, the ids agree.
+
+Every file is read as a stream (``csv`` over an open file), never whole into memory, so
+a bundle of many gigabytes is checked at disk speed.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from pathlib import Path
+
+from challenges.bundle_files import ChallengeBundleError, member_entry, member_path
+from challenges.metrics import UnknownMetric, get_metric, sort_labels
+from challenges.scenarios import catalog
+from challenges.schema import ChallengeSpec
+
+# Item ids become lines of /split/public.txt and file names a scorer may build from them.
+MAX_ITEM_ID = 200
+SCORER_ENTRY = "score.py"
+
+
+def check_references(spec: ChallengeSpec, root: Path) -> list[str]:
+    """Names that must exist, metrics that must be known or declared."""
+    problems = []
+    known = catalog().sector_slugs()
+    if spec.scenario not in known:
+        problems.append(f"scenario: {spec.scenario!r} is not a sector of the scenario catalog")
+    if spec.scoring is None:
+        try:
+            get_metric(spec.metric)
+        except UnknownMetric as exc:
+            problems.append(f"metric: {exc.args[0]}")
+        declared = {spec.metric}
+        hint = "targets on other metrics need a scoring program that reports them"
+    else:
+        declared = {m.name for m in spec.scoring.metrics}
+        if spec.metric not in declared:
+            problems.append(
+                f"metric: {spec.metric!r} must be one of scoring.metrics "
+                f"({', '.join(sorted(declared))}); it ranks the board"
+            )
+        hint = "declare it under scoring.metrics"
+    for i, target in enumerate(spec.targets):
+        if target.metric and target.metric not in declared:
+            problems.append(f"targets.{i}.metric: {target.metric!r} is not reported; {hint}")
+    data = spec.data
+    files = [("description", spec.description)]
+    entries = [("data.test_inputs", data.test_inputs), ("data.test_labels", data.test_labels)]
+    entries += [(f"data.train.{i}", n) for i, n in enumerate(data.train)]
+    entries += [(f"data.extra_inputs.{i}", n) for i, n in enumerate(data.extra_inputs)]
+    for key in ("items", "sample_inputs", "sample_labels"):
+        if getattr(data, key) is not None:
+            (files if key == "items" else entries).append((f"data.{key}", getattr(data, key)))
+    if spec.scoring is not None:
+        entries.append(("scoring.program", spec.scoring.program))
+    for key, name in files:
+        try:
+            member_path(root, name)
+        except FileNotFoundError as exc:
+            problems.append(f"{key}: {exc}")
+    for key, name in entries:
+        try:
+            member_entry(root, name)
+        except FileNotFoundError as exc:
+            problems.append(f"{key}: {exc}")
+    if spec.scoring is not None and not problems:
+        program = member_entry(root, spec.scoring.program)
+        if not program.is_dir() or not (program / SCORER_ENTRY).is_file():
+            problems.append(
+                f"scoring.program: must be a folder with {SCORER_ENTRY} at its top "
+                "(it runs as python /scoring/score.py)"
+            )
+    return problems
+
+
+def check_data(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, list[str]]:
+    """(the label classes of a built-in classification metric, problems)."""
+    if spec.scoring is None:
+        return _check_builtin(spec, root)
+    return None, _check_items(spec, root)
+
+
+def _check_items(spec: ChallengeSpec, root: Path) -> list[str]:
+    """A scoring program's items: ``data.items``, or the ``id`` column of a CSV test input."""
+    data = spec.data
+    if data.items is not None:
+        key, path = "data.items", member_path(root, data.items)
+    else:
+        inputs = member_entry(root, data.test_inputs)
+        if inputs.is_dir() or inputs.suffix.lower() != ".csv":
+            return [
+                "data.items: required when data.test_inputs is not a CSV file with an id column"
+            ]
+        key, path = "data.test_inputs", inputs
+    ids, _ = _read_ids_and_column(path, None)
+    return _item_problems(key, ids)
+
+
+def _item_problems(key: str, ids: list[str], *, strict: bool = True) -> list[str]:
+    """Unique ids; ``strict``: also usable as lines of the split files and as file names
+    (the built-in scorer never needs that, and its older bundles keep working)."""
+    problems = []
+    if strict and not ids:
+        problems.append(f"{key}: no item ids (an 'id' column with one row per test item)")
+    if len(set(ids)) != len(ids):
+        problems.append(f"{key}: ids must be unique")
+    bad = next((i for i in ids if not _usable_id(i)), None) if strict else None
+    if bad is not None:
+        problems.append(
+            f"{key}: id {bad[:40]!r} is empty, longer than {MAX_ITEM_ID} characters or holds a "
+            "control character, '/' or '\\'"
+        )
+    return problems
+
+
+def _usable_id(item: str) -> bool:
+    if not item or len(item) > MAX_ITEM_ID or "/" in item or "\\" in item or item in {".", ".."}:
+        return False
+    return not any(unicodedata.category(c).startswith("C") for c in item)
+
+
+def _check_builtin(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, list[str]]:
+    """The built-in scorer: labels ``id,label``; the inputs (a CSV with ids, or a folder with
+    ``data.items``) cover exactly the labels' ids."""
+    data = spec.data
+    labels_path = member_entry(root, data.test_labels)
+    if labels_path.is_dir():
+        return None, [
+            "data.test_labels: the built-in scorer reads one CSV file (id,label); "
+            "a folder of labels needs a scoring program (scoring.program)"
+        ]
+    labels, values = _read_ids_and_column(labels_path, "label")
+    problems = []
+    inputs_path = member_entry(root, data.test_inputs)
+    if data.items is not None:
+        key, inputs = "data.items", _read_ids_and_column(member_path(root, data.items), None)[0]
+    elif inputs_path.is_dir():
+        key, inputs = "data.test_labels", labels  # the labels name the items
+    else:
+        key, inputs = "data.test_inputs", _read_ids_and_column(inputs_path, None)[0]
+    if not inputs:
+        problems.append(f"{key}: the file has no rows")
+    problems += _item_problems("data.test_labels", labels, strict=False)
+    if key != "data.test_labels" and len(set(inputs)) != len(inputs):
+        problems.append(f"{key}: ids must be unique")
+    if set(inputs) != set(labels):
+        problems.append(f"data.test_labels: its ids must be exactly the ids of {key}")
+    if data.sample_labels is not None:
+        sample = member_entry(root, data.sample_labels)
+        if sample.is_dir():
+            problems.append("data.sample_labels: the built-in scorer reads one CSV file (id,label)")
+        else:
+            _read_ids_and_column(sample, "label")
+    metric = get_metric(spec.metric)
+    classes = None
+    if metric.kind in {"label", "probability"}:
+        classes = sort_labels(values)
+        if len(classes) < 2:
+            problems.append("data.test_labels: a classification metric needs two or more classes")
+    else:
+        try:
+            [float(v) for v in values]
+        except ValueError:
+            problems.append("data.test_labels: a regression metric needs numeric labels")
+    return classes, problems
+
+
+def _read_ids_and_column(path: Path, column: str | None) -> tuple[list[str], list[str]]:
+    try:
+        return _read_csv_ids(path, column)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ChallengeBundleError([f"{path.name}: not a UTF-8 CSV file ({exc})"]) from None
+
+
+def _read_csv_ids(path: Path, column: str | None) -> tuple[list[str], list[str]]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        if "id" not in header:
+            raise ChallengeBundleError([f"{path.name}: needs an 'id' column in its header"])
+        if column is not None and column not in header:
+            raise ChallengeBundleError([f"{path.name}: needs a {column!r} column in its header"])
+        id_at = header.index("id")
+        col_at = header.index(column) if column else None
+        ids, values = [], []
+        for row in reader:
+            if len(row) != len(header):
+                raise ChallengeBundleError(
+                    [f"{path.name}: line {reader.line_num} has a wrong field count"]
+                )
+            ids.append(row[id_at].strip())
+            if col_at is not None:
+                values.append(row[col_at].strip())
+    return ids, values
