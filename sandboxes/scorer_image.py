@@ -15,6 +15,7 @@ built for.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import logging
 import os
 import platform
@@ -139,8 +140,19 @@ def build_scorer_image(
     with tempfile.TemporaryDirectory(prefix="jiebang-scorer-", dir="/var/tmp") as tmp:
         layer = Path(tmp) / "layer.tar"
         _write_layer(files, Path(tmp) / "site", layer)
-        image_id = _commit(client, base_id, layer, tag, recipe)
-    check_scorer_image(client, image_id)
+        image_id = _commit(client, base_id, layer, recipe)
+    # Tagged only once it works: a broken image under the tag, with the right
+    # recipe label, would never be rebuilt.
+    try:
+        check_scorer_image(client, image_id)
+    except BaseException:
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(image_id, force=True)
+        raise
+    repository, _, version = tag.rpartition(":")
+    if not repository or "/" in version:
+        repository, version = tag, "latest"
+    client.images.get(image_id).tag(repository, version)
     logger.info("built scorer image %s (%s)", tag, image_id)
     return image_id
 
@@ -153,6 +165,9 @@ def check_scorer_image(client: docker.DockerClient, image: str) -> None:
         user=f"{SANDBOX_UID}:{SANDBOX_UID}",
         network_mode="none",
         read_only=True,
+        # As in every hardened run; portalocker (under sacrebleu) needs a writable
+        # temporary directory as soon as it is imported.
+        tmpfs={"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
         runtime="runc",
         working_dir="/tmp",
     )
@@ -256,10 +271,8 @@ def _unpack(wheel: Path, site: Path) -> None:
                 shutil.copyfileobj(src, dst)
 
 
-def _commit(client: docker.DockerClient, base_id: str, layer: Path, tag: str, recipe: str) -> str:
-    repository, _, version = tag.rpartition(":")
-    if not repository or "/" in version:
-        repository, version = tag, "latest"
+def _commit(client: docker.DockerClient, base_id: str, layer: Path, recipe: str) -> str:
+    """The base plus ``layer`` as a new untagged image with the base's config; its id."""
     # Never started: the container only carries the layer into a commit, and
     # creating it without overrides keeps the base's config for the new image.
     container = client.containers.create(base_id, network_disabled=True)
@@ -268,8 +281,6 @@ def _commit(client: docker.DockerClient, base_id: str, layer: Path, tag: str, re
             if not container.put_archive("/", data):
                 raise ScorerImageError("docker refused the scorer layer (put_archive)")
         image = container.commit(
-            repository=repository,
-            tag=version,
             message="jiebang scorer libraries",
             changes=[f"LABEL {RECIPE_LABEL}={recipe}"],
         )
