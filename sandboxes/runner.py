@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,20 +78,37 @@ def run(
     client: docker.DockerClient,
     *,
     image_id: str,
-    input_dir: Path,
     limits: Limits,
     scratch_dir: Path,
+    input_dir: Path | None = None,
+    mounts: Mapping[str, Path] | None = None,
+    output_at: str = hardening.OUTPUT,
+    environment: Mapping[str, str] | None = None,
     command: list[str] | None = None,
     code_dir: Path | None = None,
     labels: dict[str, str] | None = None,
 ) -> Iterator[RunResult]:
-    """Run ``image_id`` with ``input_dir`` at /input; yield the result while /output exists.
+    """Run ``image_id`` under ``limits``; yield the result while its output folder exists.
 
-    On leaving the block the container is removed, /output unmounted and
-    deleted, whatever happened. Docker failures propagate unchanged.
+    A participant's run: ``input_dir`` at /input, the writable output at /output, the
+    contract's JIEBANG_INPUT and JIEBANG_OUTPUT. A scorer's: no ``input_dir``, read-only
+    ``mounts`` ({container path: host path}), the output ``output_at`` elsewhere (/scores)
+    and its variables in ``environment``. The output is a tmpfs of ``limits.output_mb``
+    (when we may mount); ``RunResult.output_dir`` is its host path.
+
+    On leaving the block the container is removed, the output unmounted and deleted,
+    whatever happened. A bad mount or variable is a ValueError; Docker failures
+    propagate unchanged.
     """
     if not _IMAGE_ID.match(image_id):
         raise ValueError(f"run needs an image id (sha256:<64 hex>), not {image_id!r}")
+    binds = hardening.check_mounts(
+        mounts or {},
+        output_at=output_at,
+        has_input=input_dir is not None,
+        has_code=code_dir is not None,
+    )
+    hardening.check_environment(environment or {})
     try:
         image_config = _image_config(client, image_id)
         # Docker accepts a plain cgroup path as parent only with the cgroupfs driver.
@@ -106,12 +123,15 @@ def run(
         spec = hardening.Spec(
             image_id=image_id,
             image_config=image_config,
-            input_dir=Path(input_dir).resolve(),
+            input_dir=Path(input_dir).resolve() if input_dir is not None else None,
             output_dir=workspace.output,
             code_dir=Path(code_dir).resolve() if code_dir is not None else None,
             command=command,
             labels=dict(labels or {}),
             cgroup_parent=cgroups.parent_path(cgroup) if cgroup else None,
+            output_at=output_at,
+            mounts=binds,
+            environment=dict(environment or {}),
         )
         container = _create(client, hardening.create_kwargs(spec, limits))
         yield _execute(container, limits, workspace.output, cgroup)

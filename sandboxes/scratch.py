@@ -42,6 +42,9 @@ class Workspace:
 
 def create(scratch_dir: Path, output_mb: int) -> Workspace:
     """Make a fresh run directory under ``scratch_dir`` with an output dir owned by uid 10001."""
+    if not isinstance(output_mb, int) or output_mb < 1:
+        # tmpfs reads size=0 (and nr_inodes=0) as "no limit".
+        raise ValueError(f"output_mb must be a whole number of MiB, at least 1: {output_mb!r}")
     scratch_dir = Path(scratch_dir).resolve()
     scratch_dir.mkdir(parents=True, exist_ok=True)
     root = scratch_dir / owner.run_name()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import io
+import json
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -285,3 +289,249 @@ def test_cleanup_happens_when_the_caller_fails(client, base_image, input_dir, sc
         raise KeyError("scorer bug")
     assert _ours(client, token) == []
     assert not result.output_dir.exists()
+
+
+# --- a scorer's layout: read-only mounts, the output elsewhere, no /input -------------------
+
+SCORER_ENV = {
+    "JIEBANG_PREDICTIONS": "/predictions",
+    "JIEBANG_REFERENCE": "/reference",
+    "JIEBANG_SPLIT": "/split",
+    "JIEBANG_SCORES": "/scores",
+}
+SCORER_PROBE = """
+import errno, json, os
+facts = {"env": {k: v for k, v in os.environ.items() if k != "LC_CTYPE"}, "read": {}, "write": {}, "exists": {}}
+for name in ("predictions", "reference"):
+    facts["read"][name] = open(f"/{name}/{name}.txt").read()
+    for path in (f"/{name}/{name}.txt", f"/{name}/new.txt"):
+        try:
+            open(path, "a").write("x")
+            facts["write"][path] = "ok"
+        except OSError as exc:
+            facts["write"][path] = errno.errorcode[exc.errno]
+for path in ("/input", "/output", "/code", "/scores"):
+    facts["exists"][path] = os.path.exists(path)
+written = 0
+try:
+    with open("/scores/big", "wb") as f:
+        while written < 4 * 1024 * 1024:
+            f.write(b"x" * 65536); f.flush(); written += 65536
+    facts["big"] = "no limit"
+except OSError as exc:
+    facts["big"] = errno.errorcode[exc.errno]
+os.remove("/scores/big")
+facts["written"] = written
+json.dump(facts, open("/scores/facts.json", "w"))
+"""
+
+
+@pytest.fixture
+def scorer_mounts(tmp_path: Path) -> dict[str, Path]:
+    mounts = {}
+    for name in ("predictions", "reference"):
+        folder = tmp_path / name
+        folder.mkdir(mode=0o755)
+        (folder / f"{name}.txt").write_text(f"{name} text")
+        (folder / f"{name}.txt").chmod(0o666)  # writable by anyone: only the mount stops it
+        folder.chmod(0o777)
+        mounts[f"/{name}"] = folder.resolve()
+    return mounts
+
+
+def _scorer_run(client, image_id, scratch_dir, runtime, mounts, **kwargs):
+    return sandboxes.run(
+        client,
+        image_id=image_id,
+        limits=Limits(runtime=runtime, **{**FAST, "output_mb": 1}),
+        scratch_dir=scratch_dir,
+        mounts=mounts,
+        output_at="/scores",
+        environment=SCORER_ENV,
+        labels={"jiebang.test.run": secrets.token_hex(6)},
+        **kwargs,
+    )
+
+
+def test_a_scorer_layout(client, base_image, scratch_dir, scorer_mounts, runtime):
+    with _scorer_run(
+        client, base_image, scratch_dir, runtime, scorer_mounts, command=_python(SCORER_PROBE)
+    ) as result:
+        assert result.exit_code == 0, result.log
+        assert os.path.ismount(result.output_dir)
+        facts = json.loads((result.output_dir / "facts.json").read_text())
+    assert facts["env"] == {
+        **SCORER_ENV,
+        "HOME": "/tmp",
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOSTNAME": "sandbox",
+    }
+    assert facts["read"] == {"predictions": "predictions text", "reference": "reference text"}
+    assert set(facts["write"].values()) == {"EROFS"}
+    assert facts["exists"] == {"/input": False, "/output": False, "/code": False, "/scores": True}
+    # The 1 MiB tmpfs (and the fsize ulimit) stop a bigger file.
+    assert facts["big"] in ("ENOSPC", "EFBIG") and facts["written"] <= 1024 * 1024
+    assert [p.read_text() for p in scorer_mounts["/reference"].iterdir()] == ["reference text"]
+    assert not result.output_dir.exists()
+
+
+VOLUMES = """\
+FROM {base}
+LABEL jiebang.test.nonce={nonce}
+VOLUME ["/reference", "/scores/", "/elsewhere"]
+"""
+
+
+@pytest.fixture(scope="module")
+def volume_image(client, base_image, nonce) -> Iterator[str]:
+    """An image declaring VOLUMEs where a scorer's mounts go, and one elsewhere."""
+    tag = f"jiebang-test-{nonce}:volumes"
+    dockerfile = VOLUMES.format(base=sandboxes.BASE_IMAGE, nonce=nonce).encode()
+    image, _ = client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, rm=True)
+    yield image.id
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        client.images.remove(tag, force=True)
+
+
+def test_an_image_volume_at_a_mount_is_that_mount(
+    client, volume_image, scratch_dir, scorer_mounts, runtime
+):
+    code = """
+import os
+for path in ("/reference/r.txt", "/scores/s.txt", "/elsewhere/e.txt"):
+    try:
+        open(path, "w").write("x"); print(path, "ok")
+    except OSError as exc:
+        print(path, exc.errno)
+"""
+    token = secrets.token_hex(6)
+    with sandboxes.run(
+        client,
+        image_id=volume_image,
+        limits=Limits(runtime=runtime, **{**FAST, "output_mb": 1}),
+        scratch_dir=scratch_dir,
+        mounts={"/reference": scorer_mounts["/reference"]},
+        output_at="/scores",
+        command=_python(code),
+        labels={"jiebang.test.run": token},
+    ) as result:
+        (container,) = _ours(client, token)
+        attrs = container.attrs
+        written = sorted(p.name for p in result.output_dir.iterdir())
+    assert result.log.splitlines() == [
+        "/reference/r.txt 30",  # EROFS: the read-only bind, not a tmpfs over it
+        "/scores/s.txt ok",
+        "/elsewhere/e.txt ok",
+    ]
+    assert written == ["s.txt"]
+    assert list(scorer_mounts["/reference"].iterdir()) == [
+        scorer_mounts["/reference"] / "reference.txt"
+    ]
+    assert all(m["Type"] == "bind" for m in attrs["Mounts"])
+    assert set(attrs["HostConfig"]["Tmpfs"]) == {"/tmp", "/elsewhere"}
+
+
+@pytest.mark.parametrize(
+    ("target", "output_at"),
+    [
+        ("relative", "/scores"),
+        ("/", "/scores"),
+        ("/etc", "/scores"),
+        ("/usr/lib/data", "/scores"),
+        ("/proc", "/scores"),
+        ("/tmp/data", "/scores"),
+        ("/data/../etc", "/scores"),
+        ("/data/", "/scores"),
+        ("//data", "/scores"),
+        ("/data/./x", "/scores"),
+        ("/da ta", "/scores"),
+        ("/scores", "/scores"),
+        ("/scores/inner", "/scores"),
+        ("/data", "/data/out"),
+        ("/input", "/scores"),
+        ("/data", "/etc"),
+        ("/data", "/tmp"),
+        ("/data", "relative"),
+        ("/data", "/input"),
+    ],
+)
+def test_bad_mount_targets_are_refused(client, input_dir, scratch_dir, target, output_at):
+    # Refused before Docker is asked anything: the image does not exist.
+    with (
+        pytest.raises(ValueError, match=r"mount target|output"),
+        sandboxes.run(
+            client,
+            image_id="sha256:" + "0" * 64,
+            input_dir=input_dir,
+            limits=Limits(),
+            scratch_dir=scratch_dir,
+            mounts={target: input_dir.resolve()},
+            output_at=output_at,
+        ),
+    ):
+        pass
+    assert not scratch_dir.exists()
+
+
+def test_overlapping_mounts_and_bad_host_paths_are_refused(client, tmp_path, scratch_dir):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (tmp_path / "link").symlink_to(folder)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    cases = [
+        ({"/a": folder, "/a/b": folder}, "overlaps"),
+        ({"/a/b": folder, "/a": folder}, "overlaps"),
+        ({"/a": tmp_path / "missing"}, "not a folder or a file"),
+        ({"/a": fifo}, "not a folder or a file"),
+        ({"/a": tmp_path / "link"}, "resolved"),
+        ({"/a": tmp_path / "folder" / ".." / "folder"}, "resolved"),
+        ({"/a": Path("folder")}, "resolved"),
+    ]
+    for mounts, reason in cases:
+        with (
+            pytest.raises(ValueError, match=reason),
+            sandboxes.run(
+                client,
+                image_id="sha256:" + "0" * 64,
+                limits=Limits(),
+                scratch_dir=scratch_dir,
+                mounts=mounts,
+            ),
+        ):
+            pass
+    assert not scratch_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{"JIEBANG_INPUT": "/x"}, {"JIEBANG_OUTPUT": "/x"}, {"PATH": "/x"}, {"A=B": "x"}, {"A": "\0"}],
+)
+def test_bad_environment_is_refused(client, scratch_dir, environment):
+    with (
+        pytest.raises(ValueError, match="environment variable"),
+        sandboxes.run(
+            client,
+            image_id="sha256:" + "0" * 64,
+            limits=Limits(),
+            scratch_dir=scratch_dir,
+            output_at="/scores",
+            environment=environment,
+        ),
+    ):
+        pass
+
+
+def test_output_mb_below_one_is_refused(client, base_image, scratch_dir):
+    # A tmpfs of size=0 would have no limit at all.
+    with (
+        pytest.raises(ValueError, match="output_mb"),
+        sandboxes.run(
+            client,
+            image_id=base_image,
+            limits=Limits(output_mb=0),
+            scratch_dir=scratch_dir,
+            command=_python("pass"),
+        ),
+    ):
+        pass
