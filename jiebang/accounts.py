@@ -1,11 +1,9 @@
-"""Accounts: users, organizations, roles, API tokens."""
+"""Accounts: users, organizations, roles, passwords and web sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
-import secrets
 
 import email_validator
 from sqlalchemy import (
@@ -13,14 +11,13 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    func,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from jiebang.db import Base, UTCDateTime, utcnow
-from jiebang.errors import Conflict, Forbidden, Invalid, NotFound
+from jiebang.errors import Conflict, Invalid, NotFound
 from jiebang.names import clean_name
 
 
@@ -78,26 +75,6 @@ class User(Base):
         return f"{self.id}:{self.session_generation}"
 
 
-class ApiToken(Base):
-    """Only the sha256 of a token is stored; the token itself is shown once."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(100), default="")
-    scope: Mapped[str] = mapped_column(String(20), default="submit")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-    uses: Mapped[int] = mapped_column(Integer, default=0)
-
-    user: Mapped[User] = relationship(lazy="joined")
-
-
-TOKEN_PREFIX = "jb_"
-SCOPES = ("read", "submit", "manage")
 MIN_PASSWORD = 8
 
 
@@ -256,96 +233,3 @@ def get_org(session: Session, slug: str) -> Organization:
             slug=slug,
         )
     return org
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(
-    session: Session,
-    *,
-    user: User,
-    name: str = "",
-    scope: str = "submit",
-    expires_in: dt.timedelta | None = dt.timedelta(days=90),
-) -> str:
-    """Create a token and return it; only its hash is kept."""
-    if scope not in SCOPES:
-        raise Invalid("scope", "scope must be one of %(scopes)s.", scopes=", ".join(SCOPES))
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = utcnow() + expires_in if expires_in else None
-    session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=_hash_token(token),
-            name=name,
-            scope=scope,
-            expires_at=expires,
-        )
-    )
-    session.flush()
-    return token
-
-
-def list_tokens(session: Session, user: User) -> list[ApiToken]:
-    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
-    return list(session.scalars(query))
-
-
-def revoke_token(
-    session: Session, *, user: User, token_id: int, via: ApiToken | None = None
-) -> ApiToken:
-    """Revoke one of ``user``'s tokens. ``via`` is the token the request came with
-    (None: a signed-in web session). Any token may revoke itself (``jiebang logout``);
-    only a ``manage`` token may revoke the others, so a leaked read-only token cannot
-    cut its owner off."""
-    row = session.get(ApiToken, token_id)
-    if row is None or row.user_id != user.id:
-        raise NotFound("token", "No token %(id)s among yours.", id=token_id)
-    if via is not None and via.id != row.id and via.scope != "manage":
-        raise Forbidden(
-            "token",
-            "Revoking another token needs a token with scope 'manage'; or revoke it on your "
-            "profile page.",
-        )
-    row.revoked = True
-    return row
-
-
-def token_record(session: Session, token: str) -> ApiToken | None:
-    """The stored token for ``token`` if it is valid: known, not revoked, not expired,
-    and its user active."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None or row.revoked or not row.user.active:
-        return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
-        return None
-    return row
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    row = token_record(session, token)
-    return row.user if row else None
-
-
-def set_role(session: Session, *, user: User, role: str, actor: User) -> User:
-    """Administrators change roles; nobody can take the last admin's role away."""
-    if actor.role != Role.admin:
-        raise Forbidden("role", "Only an administrator may change roles.")
-    try:
-        role = Role(role)
-    except ValueError:
-        raise Invalid(
-            "role", "Role must be one of %(roles)s.", roles=", ".join(r.value for r in Role)
-        ) from None
-    if user.role == Role.admin and role != Role.admin:
-        admins = session.scalar(
-            select(func.count()).where(User.role == Role.admin.value, User.active)
-        )
-        if admins <= 1:
-            raise Conflict("role", "Keep at least one administrator.")
-    user.role = role.value
-    return user

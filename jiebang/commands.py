@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from jiebang import accounts, audit, migrate
+from jiebang import accounts, audit, migrate, tokens
 from jiebang.cli import Runtime, pass_runtime
 
 
@@ -51,7 +51,7 @@ def users_create(rt: Runtime, email, password, role, org_slug, name) -> None:
 @click.option("--days", default=90, show_default=True, help="Days until it expires.")
 @click.option(
     "--scope",
-    type=click.Choice(accounts.SCOPES),
+    type=click.Choice(tokens.SCOPES),
     help="read, submit or manage; default: manage for admins, sponsors and judges, else submit.",
 )
 @pass_runtime
@@ -60,7 +60,7 @@ def users_token(rt: Runtime, email: str, name: str, days: int, scope: str | None
     with rt.session() as session:
         user = accounts.get_user_by_email(session, email)
         scope = scope or ("submit" if user.role == accounts.Role.participant else "manage")
-        token = accounts.issue_token(
+        token = tokens.issue_token(
             session, user=user, name=name, scope=scope, expires_in=dt.timedelta(days=days)
         )
     click.echo(token)

@@ -2,9 +2,9 @@
 
 A signed-in user asks to register an organization; it waits unapproved, with the
 user as its first member, until an administrator approves it, which makes its
-members sponsors. Administrators also move users between organizations and
-deactivate accounts. Services take a session and keyword arguments; the caller
-commits.
+members sponsors. Administrators also move users between organizations, change
+their roles and deactivate accounts; who may is ruled in ``jiebang.policy``.
+Services take a session and keyword arguments; the caller commits.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from jiebang import audit
 from jiebang.accounts import Organization, Role, User, create_org, end_sessions
-from jiebang.errors import Conflict, Forbidden, Invalid
+from jiebang.errors import Conflict, Invalid
+from jiebang.policy import AccountAction, require
 
 
-def _admin(actor: User) -> None:
-    if actor.role != Role.admin:
-        raise Forbidden("role", "Only an administrator may do this.")
+def _keep_an_admin(session: Session) -> None:
+    """Refuse to take away the last active administrator (nobody could undo it)."""
+    admins = session.scalar(select(func.count()).where(User.role == Role.admin.value, User.active))
+    if admins <= 1:
+        raise Conflict("role", "Keep at least one administrator.")
 
 
 def request_org(session: Session, *, user: User, slug: str, name: str) -> Organization:
@@ -33,7 +36,7 @@ def request_org(session: Session, *, user: User, slug: str, name: str) -> Organi
 
 def approve_org(session: Session, *, org: Organization, actor: User) -> Organization:
     """Approve; its participants become sponsors (administrators and judges stay)."""
-    _admin(actor)
+    require(session, actor, AccountAction.approve_org)
     if org.approved:
         raise Invalid("org", "This organization is approved already.")
     org.approved = True
@@ -46,7 +49,7 @@ def approve_org(session: Session, *, org: Organization, actor: User) -> Organiza
 
 
 def set_org(session: Session, *, user: User, org: Organization | None, actor: User) -> User:
-    _admin(actor)
+    require(session, actor, AccountAction.manage_users)
     user.org_id = org.id if org else None
     audit.record(session, "user.org_changed", actor_id=actor.id, user=user.id, org=user.org_id)
     return user
@@ -55,15 +58,26 @@ def set_org(session: Session, *, user: User, org: Organization | None, actor: Us
 def set_active(session: Session, *, user: User, active: bool, actor: User) -> User:
     """Deactivated users cannot log in or use their tokens, and their web sessions end;
     one admin always stays."""
-    _admin(actor)
+    require(session, actor, AccountAction.manage_users)
     if not active and user.role == Role.admin:
-        admins = session.scalar(
-            select(func.count()).where(User.role == Role.admin.value, User.active)
-        )
-        if admins <= 1:
-            raise Conflict("role", "Keep at least one administrator.")
+        _keep_an_admin(session)
     user.active = active
     if not active:
         end_sessions(user)
     audit.record(session, "user.active_changed", actor_id=actor.id, user=user.id, active=active)
+    return user
+
+
+def set_role(session: Session, *, user: User, role: str, actor: User) -> User:
+    """Administrators change roles; nobody can take the last admin's role away."""
+    require(session, actor, AccountAction.manage_users)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(
+            "role", "Role must be one of %(roles)s.", roles=", ".join(r.value for r in Role)
+        ) from None
+    if user.role == Role.admin and role != Role.admin:
+        _keep_an_admin(session)
+    user.role = role.value
     return user

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 
 import evaluator.models  # noqa: F401  (every table in Base.metadata)
 import jiebang.audit  # noqa: F401
+import jiebang.tokens  # noqa: F401
 import leaderboards.models  # noqa: F401
 from jiebang import migrate
 from jiebang.blobs import BlobStore

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from jiebang import accounts, orgs
+from jiebang import accounts, orgs, tokens
 from jiebang.db import utcnow
 from jiebang.errors import ServiceError
 from web.errors import translate
@@ -155,7 +155,7 @@ def _profile(
             form=form or TokenForm(formdata=None),
             org_form=OrgRequestForm(formdata=None),
             password_form=password_form or PasswordForm(formdata=None),
-            tokens=accounts.list_tokens(db(), current_user),
+            tokens=tokens.list_tokens(db(), current_user),
             now=utcnow(),
         ),
         status,
@@ -172,7 +172,7 @@ def create_token():
     if not form.validate_on_submit():
         return _profile(form=form, status=400)
     session = db()
-    token = accounts.issue_token(
+    token = tokens.issue_token(
         session,
         user=current_user,
         name=form.name.data.strip(),
@@ -187,7 +187,7 @@ def create_token():
 def revoke_token(token_id: int):
     session = db()
     try:
-        row = accounts.revoke_token(session, user=current_user, token_id=token_id)
+        row = tokens.revoke_token(session, user=current_user, token_id=token_id)
         session.commit()
         flash(_("Token %(name)s revoked; it no longer works.", name=row.name), "success")
     except ServiceError as exc:

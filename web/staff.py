@@ -127,7 +127,7 @@ def update_user(user_id: int):
             org_services.set_org(session, user=user, org=org, actor=current_user)
         role = request.form.get("role", user.role)
         if role != user.role:
-            accounts.set_role(session, user=user, role=role, actor=current_user)
+            org_services.set_role(session, user=user, role=role, actor=current_user)
         active = request.form.get("active") == "on"
         if active != user.active:
             org_services.set_active(session, user=user, active=active, actor=current_user)

@@ -33,7 +33,7 @@ from evaluator.intake import submit
 from evaluator.jobs import run_evaluation
 from evaluator.models import Submission
 from evaluator.worker import worker_name
-from jiebang import accounts
+from jiebang import accounts, tokens
 from jiebang.accounts import User
 from jiebang.db import Base
 from jiebang.errors import NotFound
@@ -142,7 +142,7 @@ class Hostile:
                 session, email=f"{key}-{self.nonce}@example.com", password="password123"
             )
             teams.create_team(session, user=user, challenge=item, name=f"team {key}")
-            token = accounts.issue_token(session, user=user)
+            token = tokens.issue_token(session, user=user)
             session.commit()
             return item.id, user.id, token
 

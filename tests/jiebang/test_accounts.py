@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from jiebang import accounts
+from jiebang import accounts, tokens
 from jiebang.errors import Conflict, Invalid
 
 
@@ -33,17 +33,17 @@ def test_bad_accounts_are_refused_with_the_field(session):
 
 def test_tokens_are_stored_hashed_expire_and_revoke(session):
     user = accounts.create_user(session, email="t@example.com", password="long-enough")
-    token = accounts.issue_token(session, user=user)
-    row = session.query(accounts.ApiToken).one()
+    token = tokens.issue_token(session, user=user)
+    row = session.query(tokens.ApiToken).one()
     assert token not in row.token_hash and len(row.token_hash) == 64
-    assert accounts.user_for_token(session, token) == user
-    assert accounts.user_for_token(session, token + "x") is None
-    assert accounts.user_for_token(session, "garbage") is None
+    assert tokens.user_for_token(session, token) == user
+    assert tokens.user_for_token(session, token + "x") is None
+    assert tokens.user_for_token(session, "garbage") is None
     row.expires_at = accounts.utcnow() - dt.timedelta(seconds=1)
-    assert accounts.user_for_token(session, token) is None
+    assert tokens.user_for_token(session, token) is None
     row.expires_at = None
     row.revoked = True
-    assert accounts.user_for_token(session, token) is None
+    assert tokens.user_for_token(session, token) is None
 
 
 def test_orgs_have_unique_slugs(session):

@@ -3,7 +3,7 @@ import zipfile
 
 import pytest
 
-from jiebang import accounts
+from jiebang import tokens
 from web.app import create_app
 
 
@@ -32,7 +32,7 @@ def published(world, session):
 @pytest.fixture
 def token_for(session):
     def make(user, scope="manage"):
-        token = accounts.issue_token(session, user=user, scope=scope)
+        token = tokens.issue_token(session, user=user, scope=scope)
         session.commit()
         return {"Authorization": f"Bearer {token}"}
 

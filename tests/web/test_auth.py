@@ -1,7 +1,7 @@
 """Sign-up, sign-in and sessions under attack: replayed cookies, deactivated accounts,
 password changes, guessing passwords from many addresses, probing which emails exist."""
 
-from jiebang import accounts, orgs
+from jiebang import accounts, orgs, tokens
 from web.app import create_app
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -41,7 +41,7 @@ def test_a_copied_session_cookie_is_dead_after_log_out(app, client, world, sessi
 def test_deactivation_ends_web_sessions_and_tokens_at_once(app, client, world, session):
     admin = world.user("a@example.com", "admin")
     user = world.user("p@example.com")
-    token = accounts.issue_token(session, user=user, scope="manage")
+    token = tokens.issue_token(session, user=user, scope="manage")
     session.commit()
     _login(client)
     copied = client.get_cookie("session").value

@@ -35,7 +35,7 @@ def test_the_document_is_served(client):
 @pytest.fixture
 def seeded(app, world, session, published, redis_conn):
     """An open challenge with a scored team, and an administrator's manage token."""
-    from jiebang.accounts import issue_token
+    from jiebang.tokens import issue_token
 
     # Rate limits would make answers depend on how many requests came before.
     app.config["JIEBANG"] = app.config["JIEBANG"].model_copy(

@@ -2,7 +2,7 @@
 
 import re
 
-from jiebang import accounts
+from jiebang import accounts, tokens
 
 
 def _login(client, email="p@example.com"):
@@ -12,7 +12,7 @@ def _login(client, email="p@example.com"):
 def test_create_list_and_revoke_tokens(client, world, session):
     user = world.user("p@example.com")
     other = world.user("o@example.com")
-    foreign = accounts.issue_token(session, user=other, name="theirs")
+    foreign = tokens.issue_token(session, user=other, name="theirs")
     session.commit()
     _login(client)
     missing_name = client.post("/profile/tokens", data={"name": "", "days": "90"})
@@ -21,18 +21,18 @@ def test_create_list_and_revoke_tokens(client, world, session):
     page = created.get_data(as_text=True)
     assert created.headers["Cache-Control"] == "no-store"
     token = re.search(r"jb_[A-Za-z0-9_-]{20,}", page).group(0)
-    assert accounts.user_for_token(session, token).id == user.id
-    rows = accounts.list_tokens(session, user)
+    assert tokens.user_for_token(session, token).id == user.id
+    rows = tokens.list_tokens(session, user)
     assert [r.name for r in rows] == ["laptop"] and token not in str(vars(rows[0]))
     listing = client.get("/profile").get_data(as_text=True)
     assert "laptop" in listing and token not in listing and "theirs" not in listing
-    theirs = accounts.list_tokens(session, other)[0]
+    theirs = tokens.list_tokens(session, other)[0]
     assert client.post(f"/profile/tokens/{theirs.id}/revoke").status_code == 302
     session.expire_all()
-    assert accounts.user_for_token(session, foreign) is not None  # not ours to revoke
+    assert tokens.user_for_token(session, foreign) is not None  # not ours to revoke
     client.post(f"/profile/tokens/{rows[0].id}/revoke")
     session.expire_all()
-    assert accounts.user_for_token(session, token) is None
+    assert tokens.user_for_token(session, token) is None
     assert "revoked" in client.get("/profile").get_data(as_text=True)
 
 
@@ -50,7 +50,7 @@ def test_a_revoked_token_no_longer_opens_the_api(client, world, session):
         client.post("/api/v1/challenges/parity/teams", json=team, headers=headers).status_code
         == 201
     )
-    row = accounts.list_tokens(session, accounts.get_user_by_email(session, "p@example.com"))[0]
+    row = tokens.list_tokens(session, accounts.get_user_by_email(session, "p@example.com"))[0]
     client.post(f"/profile/tokens/{row.id}/revoke")
     again = client.post("/api/v1/challenges/parity/teams", json=team, headers=headers)
     assert again.status_code == 401

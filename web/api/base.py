@@ -12,13 +12,12 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from jiebang.accounts import ApiToken, token_record
 from jiebang.errors import ServiceError
+from jiebang.tokens import ApiToken, scope_covers, token_record
 from web.errors import api_error, api_service_error
 from web.ext import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-SCOPE_RANK = {"read": 0, "submit": 1, "manage": 2}
 HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -65,7 +64,7 @@ def token_required(scope: str = "read"):
                     _("Send a valid API token as 'Authorization: Bearer <token>'."),
                     401,
                 )
-            if SCOPE_RANK.get(record.scope, -1) < SCOPE_RANK[scope]:
+            if not scope_covers(record.scope, scope):
                 return api_error(
                     "insufficient_scope",
                     _(

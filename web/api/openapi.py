@@ -18,7 +18,6 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from web.api.schemas import Error
 
-SCOPES = ("read", "submit", "manage")
 DESCRIPTION = (
     "Jiebang's REST API. Authenticate with `Authorization: Bearer <token>`; a token "
     "has a scope: `read` (read only), `submit` (also teams, submissions, selections) "

@@ -11,7 +11,7 @@ import datetime as dt
 from flask import g
 from flask_babel import gettext as _
 
-from jiebang import accounts
+from jiebang import accounts, tokens
 from web.api import read
 from web.api import schemas as s
 from web.api.base import bp, parse, token_required
@@ -36,14 +36,14 @@ def create_token():
     user = accounts.authenticate(session, email=body.email, password=body.password)
     if user is None:
         return api_error("unauthorized", _("Wrong email or password."), 401)
-    token = accounts.issue_token(
+    token = tokens.issue_token(
         session,
         user=user,
         name=body.name,
         scope=body.scope,
         expires_in=dt.timedelta(days=body.days),
     )
-    record = accounts.token_record(session, token)
+    record = tokens.token_record(session, token)
     session.commit()
     made = s.TokenCreated(
         id=record.id,
@@ -59,7 +59,7 @@ def create_token():
 @doc("Your tokens (never the secrets)", s.TokenList, tag="tokens", scope="manage")
 @token_required("manage")
 def list_tokens():
-    rows = accounts.list_tokens(db(), g.api_user)
+    rows = tokens.list_tokens(db(), g.api_user)
     return read.reply(
         s.TokenList(tokens=[s.TokenView.model_validate(r, from_attributes=True) for r in rows])
     )
@@ -75,6 +75,6 @@ def list_tokens():
 @token_required("read")
 def revoke_token(token_id: int):
     session = db()
-    accounts.revoke_token(session, user=g.api_user, token_id=token_id, via=g.api_token)
+    tokens.revoke_token(session, user=g.api_user, token_id=token_id, via=g.api_token)
     session.commit()
     return read.reply(s.TokenRevoked(id=token_id, revoked=True))
