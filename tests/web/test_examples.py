@@ -38,12 +38,15 @@ BUILD_FILES = {
 }
 
 
-def make_data(example: str, out: Path) -> Path:
+def make_bundle(example: str, out: Path) -> Path:
+    """The example's bundle folder: its data made by its own script, as `jiebang demo` does."""
     subprocess.run(
         [sys.executable, str(EXAMPLES / example / "make_data.py"), str(out)],
         check=True,
         timeout=120,
     )
+    for name in ("challenge.yaml", "README.md"):
+        shutil.copy(EXAMPLES / example / name, out / name)
     return out
 
 
@@ -114,11 +117,11 @@ def png_chunks(path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def digit_images(tmp_path_factory) -> Path:
-    return make_data("digit-images", tmp_path_factory.mktemp("digit-images"))
+    return make_bundle("digit-images", tmp_path_factory.mktemp("digit-images"))
 
 
 def test_digit_images_data_is_deterministic_and_keeps_labels_hidden(digit_images, tmp_path):
-    again = make_data("digit-images", tmp_path / "again")
+    again = make_bundle("digit-images", tmp_path / "again")
     assert tree_digest(again) == tree_digest(digit_images)
     assert_inputs_hold_no_answers(digit_images, "digit-images")
     labels = pd.read_csv(digit_images / "labels.csv", dtype=str)
@@ -133,8 +136,6 @@ def test_digit_images_data_is_deterministic_and_keeps_labels_hidden(digit_images
 
 
 def test_digit_images_bundle_loads(digit_images):
-    for name in ("challenge.yaml", "README.md"):
-        shutil.copy(EXAMPLES / "digit-images" / name, digit_images / name)
     with open_bundle(digit_images) as bundle:
         assert bundle.spec.slug == "digit-images"
         assert bundle.spec.metric == "accuracy"
@@ -178,11 +179,11 @@ def test_digit_images_broken_submission_misses_items(digit_images, tmp_path):
 @pytest.fixture(scope="module")
 def container_damage(tmp_path_factory) -> Path:
     assert TEMPLATE.is_file(), f"the detection scoring template is missing: {TEMPLATE}"
-    return make_data("container-damage", tmp_path_factory.mktemp("container-damage"))
+    return make_bundle("container-damage", tmp_path_factory.mktemp("container-damage"))
 
 
 def test_container_damage_data_is_deterministic_and_keeps_boxes_hidden(container_damage, tmp_path):
-    again = make_data("container-damage", tmp_path / "again")
+    again = make_bundle("container-damage", tmp_path / "again")
     assert tree_digest(again) == tree_digest(container_damage)
     assert_inputs_hold_no_answers(container_damage, "container-damage")
     assert (container_damage / "scoring" / "score.py").read_bytes() == TEMPLATE.read_bytes()
@@ -210,8 +211,6 @@ def test_container_damage_data_is_deterministic_and_keeps_boxes_hidden(container
 
 
 def test_container_damage_bundle_loads(container_damage):
-    for name in ("challenge.yaml", "README.md"):
-        shutil.copy(EXAMPLES / "container-damage" / name, container_damage / name)
     with open_bundle(container_damage) as bundle:
         assert bundle.spec.slug == "container-damage"
         assert [m.name for m in bundle.spec.scoring.metrics] == ["map50", "map", "recall"]
