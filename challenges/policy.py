@@ -211,9 +211,15 @@ RULES: dict[Action | AccountAction, Rule] = {
     Action.view_challenge: _viewers,
     Action.create_challenge: _creators,
     Action.manage_challenge: _managers,
-    Action.approve_challenge: _admins("status", "Only an administrator may publish a challenge."),
-    Action.close_challenge: _admins("status", "Only an administrator may close a challenge early."),
-    Action.assign_judge: _admins("judge", "Only an administrator may assign judges."),
+    Action.approve_challenge: _admins(
+        lambda: Forbidden("status", "Only an administrator may publish a challenge.")
+    ),
+    Action.close_challenge: _admins(
+        lambda: Forbidden("status", "Only an administrator may close a challenge early.")
+    ),
+    Action.assign_judge: _admins(
+        lambda: Forbidden("judge", "Only an administrator may assign judges.")
+    ),
     Action.oversee_challenge: _overseers,
     Action.see_private_board: _private_board,
     Action.see_judging: _judges(admins=True),

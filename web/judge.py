@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from challenges import service as challenges
 from challenges.models import AFTER_CLOSE, Challenge, ChallengeJudge
-from challenges.policy import Action, can
+from challenges.policy import AccountAction, Action, can
 from challenges.targets import check_targets
 from evaluator.reruns import enqueue_rerun
 from jiebang.accounts import Role
@@ -29,7 +29,7 @@ bp = Blueprint("judge", __name__, url_prefix="/judge")
 def index():
     """A judge's assigned challenges; an administrator sees every challenge after close."""
     query = select(Challenge).order_by(Challenge.closes_at.desc())
-    if current_user.role == Role.admin:
+    if can(db(), current_user, AccountAction.see_all_orgs):
         query = query.where(Challenge.status.in_(sorted(AFTER_CLOSE)))
     else:
         query = query.join(ChallengeJudge).where(ChallengeJudge.user_id == current_user.id)
@@ -51,10 +51,14 @@ def _judged(slug: str) -> Challenge:
 def challenge(slug: str):
     item = _judged(slug)
     session = db()
-    after_close = item.is_after_close_now()
-    state = judging_state(session, item) if after_close else None
+    try:
+        # The API's question too: the judging view opens when the challenge closes.
+        state = judging_state(session, item)
+    except ServiceError as exc:
+        flash(translate(exc), "error")
+        return redirect(url_for("judge.index"))
     checks = []
-    if state is not None and state.winner is not None:
+    if state.winner is not None:
         winner = state.winner
         checks = check_targets(
             item.targets,
@@ -69,7 +73,7 @@ def challenge(slug: str):
         "judge_challenge.html",
         challenge=item,
         # The top of the private board (its first page); every team's place is in the API.
-        board=cached_board(item, private=True, page=1, per_page=100).entries if after_close else [],
+        board=cached_board(item, private=True, page=1, per_page=100).entries,
         state=state,
         checks=list(zip(item.targets, checks, strict=False)),
         verdicts=list(verdicts),

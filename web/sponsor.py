@@ -14,7 +14,7 @@ from challenges import lifecycle
 from challenges import service as challenges
 from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.models import Challenge
-from challenges.policy import Action, can
+from challenges.policy import AccountAction, Action, can
 from jiebang import accounts
 from jiebang.accounts import Role
 from jiebang.errors import NotFound, ServiceError
@@ -30,17 +30,22 @@ from web.uploads import large_body
 bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
 
 
+def _every_org() -> bool:
+    """Whether this user sees every organization's challenges, not only their own's."""
+    return can(db(), current_user, AccountAction.see_all_orgs)
+
+
 def _mine():
     query = select(Challenge).order_by(Challenge.id.desc())
-    if current_user.role != Role.admin:
+    if not _every_org():
         query = query.where(Challenge.sponsor_org_id == current_user.org_id)
     return list(db().scalars(query))
 
 
 def _orgs():
-    """Organizations this user may list challenges for."""
+    """Organizations this user may list challenges for (``Action.create_challenge``)."""
     query = select(accounts.Organization).where(accounts.Organization.approved)
-    if current_user.role != Role.admin:
+    if not _every_org():
         query = query.where(accounts.Organization.id == current_user.org_id)
     return list(db().scalars(query.order_by(accounts.Organization.name)))
 
@@ -66,7 +71,7 @@ def index():
 def new():
     orgs = _orgs()
     form = make_form(orgs=orgs, editing=None)
-    if current_user.role != Role.admin and current_user.org_id is not None:
+    if not _every_org() and current_user.org_id is not None:
         form.sponsor.data = current_user.org.slug
     problems: list[str] = []
     if orgs and form.validate_on_submit():

@@ -189,7 +189,9 @@ TABLE = [
     ),  # no probing of emails
     # Judges, before close
     ("open", "GET", "/judge", {}, page(404, judge=200, other_judge=200, admin=200)),
-    ("open", "GET", "/judge/parity", {}, page(404, judge=200, admin=200)),
+    # The judging view opens at close, on the page as over the API (the page once showed
+    # it before): the judge and the administrator are told so (a redirect), others see nothing.
+    ("open", "GET", "/judge/parity", {}, page(404, judge=302, admin=302)),
     ("open", "POST", "/judge/parity/rerun", {}, page(404, judge=302)),
     (
         "open",
@@ -411,3 +413,24 @@ def test_no_challenge_is_listed_for_an_unapproved_organization(
         headers=token_for(sponsor),
     )
     assert sent.status_code == 201
+
+
+def test_the_judging_view_opens_at_close_on_the_page_as_over_the_api(
+    app, world, session, published, token_for
+):
+    """One question, ``judging_state``, for both: before close the API refused the
+    assigned judge while the page showed the view; now both refuse, with the same words."""
+    from challenges.lifecycle import assign_judge
+
+    admin = world.user("admin@x.org", "admin")
+    judge = world.user("judge@x.org", "judge")
+    assign_judge(session, published, judge=judge, actor=admin)
+    session.commit()
+    for user in (judge, admin):
+        api = _client(app, None).get("/api/v1/challenges/parity/judging", headers=token_for(user))
+        assert api.status_code == 403
+        said = api.get_json()["error"]["message"]
+        assert said == "The private board opens to judges when the challenge closes."
+        page = _client(app, user).get("/judge/parity", follow_redirects=True)
+        assert page.request.path == "/judge"
+        assert said in page.get_data(as_text=True)
