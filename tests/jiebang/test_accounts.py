@@ -137,3 +137,52 @@ def test_session_ids_end_with_log_out_deactivation_and_a_new_password(session):
     accounts.change_password(session, user=user, current="long-enough", new="new-password")
     assert accounts.user_for_session(session, third) is None
     assert accounts.authenticate(session, email="u@example.com", password="new-password") == user
+
+
+def test_only_administrators_administer_accounts_and_one_always_stays(session):
+    """The account rules live in jiebang.policy (below challenges) and challenges.policy
+    answers them too, so a page and the service read the same rule."""
+    from challenges import policy
+    from jiebang import orgs
+    from jiebang.errors import Forbidden
+    from jiebang.policy import AccountAction
+
+    admin = accounts.create_user(
+        session, email="a@example.com", password="long-enough", role="admin"
+    )
+    org = accounts.create_org(session, slug="port", name="Port", approved=False)
+    sponsor = accounts.create_user(
+        session, email="s@example.com", password="long-enough", role="sponsor", org=org
+    )
+    user = accounts.create_user(session, email="u@example.com", password="long-enough", org=org)
+    for action in AccountAction:
+        assert policy.can(session, admin, action)
+        assert not policy.can(session, sponsor, action)
+        assert not policy.can(session, None, action)
+    for service in (
+        lambda actor: orgs.set_role(session, user=user, role="judge", actor=actor),
+        lambda actor: orgs.set_org(session, user=user, org=None, actor=actor),
+        lambda actor: orgs.set_active(session, user=user, active=False, actor=actor),
+        lambda actor: orgs.approve_org(session, org=org, actor=actor),
+    ):
+        with pytest.raises(Forbidden):
+            service(sponsor)
+    assert user.role == "participant" and user.org_id == org.id and user.active
+    assert not org.approved
+    orgs.approve_org(session, org=org, actor=admin)
+    assert org.approved and user.role == "sponsor"
+    with pytest.raises(Conflict):
+        orgs.set_role(session, user=admin, role="participant", actor=admin)
+    with pytest.raises(Conflict):
+        orgs.set_active(session, user=admin, active=False, actor=admin)
+    orgs.set_role(session, user=user, role="judge", actor=admin)
+    assert user.role == "judge"
+
+
+def test_a_token_scope_covers_the_narrower_ones():
+    from jiebang.tokens import scope_covers
+
+    assert scope_covers("manage", "submit") and scope_covers("submit", "read")
+    assert scope_covers("read", "read")
+    assert not scope_covers("read", "submit") and not scope_covers("submit", "manage")
+    assert not scope_covers("admin", "read")  # an unknown scope covers nothing
