@@ -128,8 +128,8 @@ def load_detections(
     detections, unknown = [], []
     for n, entry in enumerate(entries):
         where = f"{FILE} entry {n}"
-        if not isinstance(entry, dict) or set(entry) != KEYS:
-            raise Unusable(f"{where} must be an object with exactly the keys {sorted(KEYS)}.")
+        if not isinstance(entry, dict) or not set(entry) >= KEYS:
+            raise Unusable(f"{where} must be an object with the keys {sorted(KEYS)}.")
         image, category, bbox, confidence = (
             entry[k] for k in ("image", "category_id", "bbox", "score")
         )
