@@ -21,7 +21,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 
 import evaluator.models  # noqa: F401  (every table in Base.metadata)
-import jiebang.audit  # noqa: F401
+import jiebang.audit
 import jiebang.tokens  # noqa: F401
 import leaderboards.models  # noqa: F401
 from jiebang import migrate
@@ -232,6 +232,22 @@ class World:
             teams.join_team(self.session, user=member, team=team, join_code=team.join_code)
         return team
 
+    def _submission(self, team, **fields):
+        """A submission row of ``team`` by its first member, for ``fields`` to finish."""
+        from evaluator.models import Submission
+
+        sub = Submission(
+            challenge_id=team.challenge_id,
+            team_id=team.id,
+            user_id=team.memberships[0].user_id,
+            kind="bundle",
+            blob_sha256="0" * 64,
+            size=1,
+            **fields,
+        )
+        self.session.add(sub)
+        return sub
+
     def scored(
         self,
         team,
@@ -245,32 +261,28 @@ class World:
         rerun_of=None,
     ):
         """A scored submission row as the evaluator would leave it, standings included."""
-        import datetime as dt
-
         from evaluator import standings
-        from evaluator.models import Submission
 
-        member = team.memberships[0].user_id
-        at = at or dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-        sub = Submission(
-            challenge_id=team.challenge_id,
-            team_id=team.id,
-            user_id=member,
-            kind="bundle",
-            blob_sha256="0" * 64,
-            size=1,
+        sub = self._submission(
+            team,
             status="scored",
             public_score=public,
             private_score=private,
             runtime_s=runtime,
             peak_memory_mb=memory,
-            created_at=at,
+            created_at=at or dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC),
             selected=selected,
             rerun_of_id=rerun_of.id if rerun_of else None,
         )
-        self.session.add(sub)
         self.session.flush()
         standings.note_scored(self.session, sub)
+        return sub
+
+    def failed(self, team, code: str, *, failure: str | None = None, **params):
+        """A failed submission row whose stored message is ``code`` with ``params``."""
+        sub = self._submission(team, status="failed", failure=failure)
+        sub.tell(code, **params)
+        self.session.flush()
         return sub
 
 

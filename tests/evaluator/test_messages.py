@@ -73,17 +73,7 @@ def test_parameters_survive_the_database(world, session, sessions):
         "sum": 1.25,
         "problems": [messages.message("output.missing_ids", count=2, examples='"a", "b"')],
     }
-    sub = Submission(
-        challenge_id=challenge.id,
-        team_id=team.id,
-        user_id=team.memberships[0].user_id,
-        kind="bundle",
-        blob_sha256="0" * 64,
-        size=1,
-        status="failed",
-    )
-    sub.tell("output.ids", **params)
-    session.add(sub)
+    sub = world.failed(team, "output.ids", **params)
     session.commit()
     with sessions() as other:
         again = other.get(Submission, sub.id)

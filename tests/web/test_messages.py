@@ -8,18 +8,7 @@ from evaluator.models import Submission
 
 def _failed(world, session, published, code, **params):
     team = world.team(published, world.user("p@example.com"), name="Told Team")
-    sub = Submission(
-        challenge_id=published.id,
-        team_id=team.id,
-        user_id=team.memberships[0].user_id,
-        kind="bundle",
-        blob_sha256="0" * 64,
-        size=1,
-        status="failed",
-        failure="timeout",
-    )
-    sub.tell(code, **params)
-    session.add(sub)
+    sub = world.failed(team, code, failure="timeout", **params)
     session.commit()
     return sub
 
