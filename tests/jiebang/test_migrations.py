@@ -1,9 +1,44 @@
 import json
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from jiebang import migrate
 from jiebang.db import Base, make_engine
+
+
+def _org_and_challenge(conn, *, running_submissions: bool = True) -> None:
+    """Organization 1 and its open challenge 1 ("old") as the early revisions stored
+    them; ``running_submissions`` (2) exists from 0002 on."""
+    running = ("running_submissions, ", "2, ") if running_submissions else ("", "")
+    conn.execute(
+        text(
+            "INSERT INTO organizations (id, slug, name, approved, created_at) "
+            "VALUES (1, 'acme', 'Acme', true, '2026-11-01 00:00:00')"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO challenges (id, slug, sponsor_org_id, scenario, title_en, title_zh, "
+            "summary_en, summary_zh, description_md, metric, targets, prize_amount, "
+            "prize_currency, prize_rule, opens_at, closes_at, timezone, daily_submissions, "
+            f"{running[0]}final_selections, team_size, cpus, memory_mb, time_limit_s, "
+            "public_fraction, split_secret, dataset_hash, show_logs, status, created_at) "
+            "VALUES (1, 'old', 1, 'logistics', 'Old', '旧', '', '', '', 'accuracy', '[]', 10, "
+            "'CNY', 'winner-takes-all', '2026-11-01 00:00:00', '2027-01-01 00:00:00', "
+            f"'Asia/Shanghai', 5, {running[1]}2, 5, 1, 512, 60, 0.3, 's', 'h', false, 'open', "
+            "'2026-11-01 00:00:00')"
+        )
+    )
+
+
+def _user(conn) -> None:
+    """User 1, a participant."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+            "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
+        )
+    )
 
 
 def test_migrations_create_every_table_and_are_idempotent(tmp_path):
@@ -28,38 +63,13 @@ def test_models_match_the_migrations(database_url):
 
 def test_migrations_run_forward_on_a_database_with_data(empty_database_url):
     """Each revision applies to a database that already holds rows of the one before."""
-    from sqlalchemy import text
-
     engine = make_engine(empty_database_url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO organizations (id, slug, name, approved, created_at) "
-                "VALUES (1, 'acme', 'Acme', true, '2026-11-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO challenges (id, slug, sponsor_org_id, scenario, title_en, title_zh, "
-                "summary_en, summary_zh, description_md, metric, targets, prize_amount, "
-                "prize_currency, prize_rule, opens_at, closes_at, timezone, daily_submissions, "
-                "final_selections, team_size, cpus, memory_mb, time_limit_s, public_fraction, "
-                "split_secret, dataset_hash, show_logs, status, created_at) VALUES (1, 'old', 1, "
-                "'logistics', 'Old', '旧', '', '', '', 'accuracy', '[]', 10, 'CNY', "
-                "'winner-takes-all', '2026-11-01 00:00:00', '2027-01-01 00:00:00', "
-                "'Asia/Shanghai', 5, 2, 5, 1, 512, 60, 0.3, 's', 'h', false, 'open', "
-                "'2026-11-01 00:00:00')"
-            )
-        )
+        _org_and_challenge(conn, running_submissions=False)
     migrate.upgrade(engine, "0003")
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
-                "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
-            )
-        )
+        _user(conn)
         conn.execute(
             text(
                 "INSERT INTO teams (id, challenge_id, name, join_code, created_by, created_at) "
@@ -95,36 +105,11 @@ def test_migrations_run_forward_on_a_database_with_data(empty_database_url):
 
 def test_0005_keys_existing_team_names_and_keeps_sessions(empty_database_url):
     """Teams named alike before 0005 keep their names and get distinct keys."""
-    from sqlalchemy import text
-
     engine = make_engine(empty_database_url)
     migrate.upgrade(engine, "0004")
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO organizations (id, slug, name, approved, created_at) "
-                "VALUES (1, 'acme', 'Acme', true, '2026-11-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO challenges (id, slug, sponsor_org_id, scenario, title_en, title_zh, "
-                "summary_en, summary_zh, description_md, metric, targets, prize_amount, "
-                "prize_currency, prize_rule, opens_at, closes_at, timezone, daily_submissions, "
-                "running_submissions, final_selections, team_size, cpus, memory_mb, "
-                "time_limit_s, public_fraction, split_secret, dataset_hash, show_logs, status, "
-                "created_at) VALUES (1, 'old', 1, 'logistics', 'Old', '旧', '', '', '', "
-                "'accuracy', '[]', 10, 'CNY', 'winner-takes-all', '2026-11-01 00:00:00', "
-                "'2027-01-01 00:00:00', 'Asia/Shanghai', 5, 2, 2, 5, 1, 512, 60, 0.3, 's', 'h', "
-                "false, 'open', '2026-11-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
-                "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
-            )
-        )
+        _org_and_challenge(conn)
+        _user(conn)
         for team_id, name in [(1, "Team A"), (2, "team\u00a0a"), (3, "Ｂｌｕｅ")]:
             conn.execute(
                 text(
@@ -156,8 +141,6 @@ def _downgrade(engine, revision: str) -> None:
 
 def test_0006_turns_stored_messages_into_codes_and_back(empty_database_url):
     """Known English texts become their codes; any other text is kept as `legacy`."""
-    from sqlalchemy import text
-
     engine = make_engine(empty_database_url)
     migrate.upgrade(engine, "0005")
     messages = {
@@ -171,31 +154,8 @@ def test_0006_turns_stored_messages_into_codes_and_back(empty_database_url):
         5: "The container could not start: Docker could not start the container: no /input",
     }
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO organizations (id, slug, name, approved, created_at) "
-                "VALUES (1, 'acme', 'Acme', true, '2026-11-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO challenges (id, slug, sponsor_org_id, scenario, title_en, title_zh, "
-                "summary_en, summary_zh, description_md, metric, targets, prize_amount, "
-                "prize_currency, prize_rule, opens_at, closes_at, timezone, daily_submissions, "
-                "running_submissions, final_selections, team_size, cpus, memory_mb, "
-                "time_limit_s, public_fraction, split_secret, dataset_hash, show_logs, status, "
-                "created_at) VALUES (1, 'old', 1, 'logistics', 'Old', '旧', '', '', '', "
-                "'accuracy', '[]', 10, 'CNY', 'winner-takes-all', '2026-11-01 00:00:00', "
-                "'2027-01-01 00:00:00', 'Asia/Shanghai', 5, 2, 2, 5, 1, 512, 60, 0.3, 's', 'h', "
-                "false, 'open', '2026-11-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
-                "VALUES (1, 'a@example.com', 'A', 'x', 'participant', true, '2026-11-01')"
-            )
-        )
+        _org_and_challenge(conn)
+        _user(conn)
         conn.execute(
             text(
                 "INSERT INTO teams (id, challenge_id, name, name_key, join_code, created_by, "
