@@ -31,8 +31,8 @@ def _challenge(slug: str):
     return challenges.get_challenge(db(), slug, public_only=True)
 
 
-def _back(slug: str):
-    return redirect(url_for("challenge.team", slug=slug))
+def _back(slug: str, **args):
+    return redirect(url_for("challenge.team", slug=slug, **args))
 
 
 def _wants_json() -> bool:
@@ -52,6 +52,8 @@ def _refused(slug: str, message: str, status: int = 400):
 def create_team(slug: str):
     form = TeamForm()
     session = db()
+    # A refused name comes back in the form, so the user corrects it rather than retyping.
+    typed = (form.name.data or "")[:100] or None
     if form.validate_on_submit():
         try:
             team = teams.create_team(
@@ -68,8 +70,10 @@ def create_team(slug: str):
         except ServiceError as exc:
             session.rollback()
             flash(translate(exc), "error")
+            return _back(slug, name=typed)
     else:
         flash(_("Give your team a name of 2 to 100 characters."), "error")
+        return _back(slug, name=typed)
     return _back(slug)
 
 
