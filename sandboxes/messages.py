@@ -1,5 +1,5 @@
 """The words of the refusals of uploads (image archives, code bundles), per code,
-and of a container that could not start.
+of a container that could not start, and of an output folder no reader may meet.
 
 A refusal carries a ``code`` and ``params``; its ``str()`` is the English. The
 templates are msgids with ``%(name)s`` placeholders (Babel extracts the ``N_``
@@ -30,6 +30,29 @@ MESSAGES: dict[str, str] = {
     "sandbox.not_started": N_(
         "Docker could not start the container; check that /input, /output, /code and /tmp "
         "are not files or links in the image."
+    ),
+    # What a run left in its output folder (sandboxes.outputs)
+    "output.link": N_(
+        'Your output holds a symbolic link, "%(path)s"; write only regular files and '
+        "folders to /output."
+    ),
+    "output.special": N_(
+        'Your output holds "%(path)s", which is not a regular file or folder (pipes, '
+        "sockets and devices are refused); write only regular files and folders to /output."
+    ),
+    "output.too_many_files": N_(
+        "Your output holds more than %(limit)s files and folders; write fewer, larger files."
+    ),
+    "output.too_deep": N_(
+        'Your output holds "%(path)s", more than %(limit)s folders deep; use fewer levels '
+        "of folders."
+    ),
+    "output.bad_name": N_(
+        'Your output holds a file or folder named "%(path)s": names must be UTF-8 text of '
+        "at most %(limit)s bytes, without control characters or backslashes. Rename it."
+    ),
+    "output.unreadable_folder": N_(
+        'The folder "%(path)s" in your output cannot be read; leave your folders readable.'
     ),
     # Image archives (sandboxes.archive)
     "archive.how_to_save": N_("make it with `docker save IMAGE -o image.tar`"),

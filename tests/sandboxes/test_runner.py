@@ -301,7 +301,9 @@ SCORER_ENV = {
 }
 SCORER_PROBE = """
 import errno, json, os
-facts = {"env": {k: v for k, v in os.environ.items() if k != "LC_CTYPE"}, "read": {}, "write": {}, "exists": {}}
+facts = {"read": {}, "write": {}, "exists": {}}
+# As the process got it: Python itself adds LC_CTYPE (PEP 538).
+facts["env"] = {k: v for k, v in os.environ.items() if k != "LC_CTYPE"}
 for name in ("predictions", "reference"):
     facts["read"][name] = open(f"/{name}/{name}.txt").read()
     for path in (f"/{name}/{name}.txt", f"/{name}/new.txt"):
