@@ -82,6 +82,32 @@ def test_the_root_itself_must_be_a_folder_not_a_link(tmp_path, out):
         check_output(tmp_path / "link")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="becoming another user needs root")
+def test_a_folder_a_worker_cannot_list_is_refused(out):
+    (out / "locked").mkdir(mode=0o000)
+    (out / "locked").chmod(0o000)  # root reads it anyway: check as a user who cannot
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        code = "none"
+        try:
+            os.chdir(out)  # before giving up root: the path's parents are root's only
+            os.setgid(65534)
+            os.setuid(65534)
+            check_output(Path("."))
+        except OutputError as exc:
+            code = f"{exc.code} {exc.params['path']}"
+        except BaseException as exc:
+            code = repr(exc)
+        finally:
+            os.write(write, code.encode())
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as answer:
+        assert answer.read() == "output.unreadable_folder locked"
+
+
 def test_files_and_folders_count_up_to_the_limit(out):
     for index in range(7):
         (out / f"f{index}").write_text("x")
