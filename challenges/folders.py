@@ -45,12 +45,11 @@ def _tree(folder: Path):
 
 
 def unpack(blob: Path, dest: Path) -> None:
-    """Unpack a ``pack`` blob into the folder ``dest`` (made here), read-only for all."""
-    dest.mkdir(parents=True)
+    """Unpack a ``pack`` blob into the folder ``dest`` (made if missing)."""
+    dest.mkdir(parents=True, exist_ok=True)
     with open(blob, "rb") as f, tarfile.open(fileobj=f, mode="r|") as tar:
         # "data": no links, no devices, nothing outside dest, no set-id bits.
         tar.extractall(dest, filter="data")
-    read_only(dest)
 
 
 def read_only(root: Path) -> None:

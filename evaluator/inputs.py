@@ -1,7 +1,9 @@
 """What a run needs on the worker's disk: the image, the test inputs, the labels.
 
 Test inputs are materialized once per dataset hash into a read-only folder that
-every run of that challenge mounts at /input. Labels stay on the worker's side.
+every run of that challenge mounts at /input. Labels stay on the worker's side: the
+built-in scorer reads them in this process; a scoring program gets them at /reference
+in its own container, with the split at /split and itself at /scoring.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 import sandboxes
+from challenges import folders
 from challenges.metrics import get_metric
-from challenges.models import Challenge, FileRole
+from challenges.models import Challenge, ChallengeFile, FileRole
 from challenges.split import public_mask
 from evaluator.context import Context
 from evaluator.scoring import read_labels
@@ -51,33 +55,110 @@ def base_image(client) -> str:
 
 
 def ensure_inputs(ctx: Context, challenge: Challenge) -> Path:
-    """A folder with test.csv and the extra inputs, built atomically once per dataset."""
-    root = ctx.settings.data_dir / "inputs"
-    final = root / challenge.dataset_hash
+    """/input: the test inputs (a file as test.csv, a folder's contents as they are) and the
+    extra inputs, prepared once per dataset and shared read-only by every run."""
+
+    def fill(tmp: Path) -> None:
+        for f in challenge.files:
+            if f.role == FileRole.test_inputs.value:
+                _place(ctx, f, tmp, TEST_FILE, spread=True)
+            elif f.role == FileRole.extra_input.value:
+                _place(ctx, f, tmp, f.name.rstrip("/"))
+
+    return _prepared(ctx, "inputs", challenge.dataset_hash, fill)
+
+
+def ensure_reference(ctx: Context, challenge: Challenge) -> Path:
+    """/reference, for the scorer only: the test labels (a folder's contents, or the one
+    file under its own name). Never mounted into a participant's container."""
+    labels = challenge.file_with(FileRole.test_labels)
+    return _prepared(
+        ctx,
+        "reference",
+        challenge.dataset_hash,
+        lambda tmp: _place(ctx, labels, tmp, labels.name.rstrip("/"), spread=True),
+    )
+
+
+def ensure_program(ctx: Context, challenge: Challenge) -> Path:
+    """/scoring: the sponsor's scoring program."""
+    program = challenge.file_with(FileRole.scoring_program)
+    return _prepared(
+        ctx, "scoring", program.sha256, lambda tmp: _place(ctx, program, tmp, "", spread=True)
+    )
+
+
+def ensure_split(ctx: Context, challenge: Challenge) -> Path:
+    """/split: public.txt and private.txt, the item ids of each side, one a line, sorted."""
+
+    def fill(tmp: Path) -> None:
+        ids = item_ids(ctx, challenge)
+        public = _mask(
+            challenge.dataset_hash, challenge.split_secret, challenge.public_fraction, ids
+        )
+        for name, side in (("public.txt", public), ("private.txt", ~public)):
+            lines = sorted(ids[side].tolist())
+            (tmp / name).write_text("".join(f"{i}\n" for i in lines), "utf-8")
+
+    return _prepared(ctx, "split", challenge.dataset_hash, fill)
+
+
+def item_ids(ctx: Context, challenge: Challenge) -> np.ndarray:
+    """The test item ids of a scoring program's challenge: ``data.items``, or the ``id``
+    column of a CSV test input (checked when the bundle was opened)."""
+    source = challenge.file_with(FileRole.items) or challenge.file_with(FileRole.test_inputs)
+    return _ids(ctx.blobs.path(source.sha256))
+
+
+@lru_cache(maxsize=8)
+def _ids(path: Path) -> np.ndarray:
+    column = pd.read_csv(
+        path, usecols=["id"], dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    return column["id"].str.strip().to_numpy(dtype=object)
+
+
+def _place(ctx: Context, f: ChallengeFile, dest: Path, name: str, *, spread: bool = False) -> None:
+    """Put a challenge file into ``dest``: a folder unpacked (its contents straight into
+    ``dest`` when ``spread``, else into ``dest/name``), a file copied to ``dest/name``."""
+    blob = ctx.blobs.path(f.sha256)
+    if f.is_folder:
+        folders.unpack(blob, dest if spread else dest / name)
+    else:
+        shutil.copyfile(blob, dest / name)
+
+
+def _prepared(ctx: Context, kind: str, key: str, fill: Callable[[Path], None]) -> Path:
+    """``data_dir/kind/key``, made once by ``fill`` into a temporary folder and renamed into
+    place, so a run never sees half a folder and racing workers each end with one copy.
+    Large data is unpacked here once per worker disk, at disk speed, and every run of the
+    challenge mounts it read-only: nothing is copied per run."""
+    root = ctx.settings.data_dir / kind
+    final = root / key
     if final.is_dir():
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
-        for f in challenge.files:
-            if f.role == FileRole.test_inputs.value:
-                name = TEST_FILE
-            elif f.role == FileRole.extra_input.value:
-                name = f.name
-            else:
-                continue
-            shutil.copyfile(ctx.blobs.path(f.sha256), tmp / name)
-            os.chmod(tmp / name, 0o444)
-        os.chmod(tmp, 0o555)
+        fill(tmp)
+        folders.read_only(tmp)
         try:
             os.rename(tmp, final)
         except OSError:
             # Another worker won the race; its copy is identical.
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove(tmp)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         raise
     return final
+
+
+def _remove(path: Path) -> None:
+    for folder, dirs, _files in os.walk(path):
+        for name in dirs:
+            os.chmod(Path(folder, name), 0o755)  # read-only folders cannot be emptied
+    os.chmod(path, 0o755)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def labels_for(ctx: Context, challenge: Challenge) -> pd.DataFrame:
@@ -86,8 +167,8 @@ def labels_for(ctx: Context, challenge: Challenge) -> pd.DataFrame:
 
 
 def public_rows(ctx: Context, challenge: Challenge) -> np.ndarray:
-    labels = labels_for(ctx, challenge)
-    return _mask(challenge.dataset_hash, challenge.split_secret, challenge.public_fraction, labels)
+    ids = labels_for(ctx, challenge)["id"].to_numpy()
+    return _mask(challenge.dataset_hash, challenge.split_secret, challenge.public_fraction, ids)
 
 
 @lru_cache(maxsize=8)
@@ -98,10 +179,10 @@ def _labels(path: Path, metric_name: str) -> pd.DataFrame:
 _masks: dict[tuple, np.ndarray] = {}
 
 
-def _mask(dataset: str, secret: str, fraction: float, labels: pd.DataFrame) -> np.ndarray:
+def _mask(dataset: str, secret: str, fraction: float, ids: np.ndarray) -> np.ndarray:
     key = (dataset, secret, fraction)
     if key not in _masks:
         if len(_masks) > 8:
             _masks.clear()
-        _masks[key] = public_mask(labels["id"].to_numpy(), secret, fraction)
+        _masks[key] = public_mask(ids, secret, fraction)
     return _masks[key]

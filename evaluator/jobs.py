@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 
 import docker.errors
 import requests.exceptions
@@ -18,10 +17,19 @@ from sqlalchemy import select, update
 import sandboxes
 from challenges.metrics import get_metric
 from challenges.models import Challenge
-from evaluator import inputs, queue, standings
+from evaluator import inputs, queue, scorer, standings
 from evaluator.context import Context, current
-from evaluator.models import IN_FLIGHT, Kind, State, Submission
-from evaluator.outcome import Outcome, classify_run, rejected
+from evaluator.models import IN_FLIGHT, Failure, Kind, State, Submission
+from evaluator.outcome import (
+    Outcome,
+    audit_fields,
+    classify_run,
+    failed_run,
+    measured,
+    plain,
+    rejected,
+    run_failure,
+)
 from evaluator.recovery import Heartbeat, give_up_or_retry, hand_back, lease_until
 from evaluator.worker import worker_name
 from jiebang import audit
@@ -34,6 +42,7 @@ INFRASTRUCTURE_ERRORS = (
     requests.exceptions.ConnectionError,
     OSError,
     inputs.MissingBaseImage,
+    scorer.MissingScorerImage,
 )
 
 
@@ -104,29 +113,22 @@ def _set_status(ctx: Context, submission_id: int, attempt: int, status: State) -
 
 
 def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
+    """The one way through: the upload becomes an image (or the base image and the code),
+    runs on the test inputs, and its output is scored by the built-in scorer or by the
+    challenge's scoring program. Nothing here touches the row but ``_set_status``."""
     with ctx.sessions() as session:
         sub = session.get(Submission, submission_id)
         challenge = session.get(Challenge, sub.challenge_id)
+        challenge.files  # noqa: B018 (loaded now: the session closes before they are read)
         session.expunge_all()
     client = ctx.docker
-    blob = ctx.blobs.path(sub.blob_sha256)
     # Named for this worker process: if it is killed, the next worker's reaper removes it.
     scratch = sandboxes.new_scratch_dir(ctx.settings.scratch_dir)
     try:
-        command, code_dir = None, None
-        if sub.kind == Kind.image:
-            try:
-                image_id = inputs.ensure_image(client, blob, sub.image_id)
-            except sandboxes.ArchiveError as exc:
-                return rejected(exc)
-        else:
-            image_id = inputs.base_image(client)
-            try:
-                code_dir = sandboxes.extract_bundle(blob, scratch / "code")
-            except sandboxes.CodeBundleError as exc:
-                return rejected(exc)
-            command = ["python", "/code/main.py"]
-        input_dir = inputs.ensure_inputs(ctx, challenge)
+        try:
+            image_id, command, code_dir = _runnable(ctx, sub, scratch)
+        except (sandboxes.ArchiveError, sandboxes.CodeBundleError) as exc:
+            return rejected(exc)
         limits = sandboxes.Limits(
             cpus=challenge.cpus,
             memory_mb=challenge.memory_mb,
@@ -143,7 +145,7 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
         with sandboxes.run(
             client,
             image_id=image_id,
-            input_dir=input_dir,
+            input_dir=inputs.ensure_inputs(ctx, challenge),
             limits=limits,
             scratch_dir=scratch,
             command=command,
@@ -151,14 +153,17 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
             labels=labels,
         ) as result:
             _set_status(ctx, submission_id, attempt, State.scoring)
-            outcome = classify_run(
-                result,
-                metric=get_metric(challenge.metric),
-                labels=inputs.labels_for(ctx, challenge),
-                public=inputs.public_rows(ctx, challenge),
-                limits=limits,
-                max_bytes=ctx.settings.max_prediction_bytes,
-            )
+            if challenge.scoring:
+                outcome = _score_with_program(ctx, challenge, result, limits, scratch, labels)
+            else:
+                outcome = classify_run(
+                    result,
+                    metric=get_metric(challenge.metric),
+                    labels=inputs.labels_for(ctx, challenge),
+                    public=inputs.public_rows(ctx, challenge),
+                    limits=limits,
+                    max_bytes=ctx.settings.max_prediction_bytes,
+                )
         outcome.image_id = image_id
         outcome.dataset_hash = challenge.dataset_hash
         return outcome
@@ -166,8 +171,46 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
         sandboxes.remove_scratch_dir(scratch)
 
 
-def _finite(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else value
+def _runnable(ctx: Context, sub: Submission, scratch) -> tuple[str, list[str] | None, object]:
+    """(image id, command, code folder): an image archive loaded (once per engine), or a
+    code bundle unpacked to run on the base image. Refusals raise the sandbox's errors."""
+    if sub.kind == Kind.image:
+        blob = ctx.blobs.path(sub.blob_sha256)
+        return inputs.ensure_image(ctx.docker, blob, sub.image_id), None, None
+    image_id = inputs.base_image(ctx.docker)
+    code_dir = sandboxes.extract_bundle(ctx.blobs.path(sub.blob_sha256), scratch / "code")
+    return image_id, ["python", "/code/main.py"], code_dir
+
+
+def _score_with_program(ctx, challenge, result, limits, scratch, labels) -> Outcome:
+    """The run's /output, checked (no link, no device, not too many files), then scored by
+    the challenge's scoring program in its own sandbox."""
+    failure = run_failure(result, limits)
+    if failure is not None:
+        return failure
+    try:
+        sandboxes.check_output(result.output_dir)
+    except sandboxes.OutputError as exc:
+        return failed_run(result, Failure.bad_output, exc.code, **exc.params)
+    verdict = scorer.score(
+        ctx,
+        challenge,
+        predictions=result.output_dir,
+        scratch=scratch,
+        labels=labels,
+        runtime=limits.runtime,
+    )
+    outcome = Outcome(
+        State.failed if verdict.failure else State.scored,
+        verdict.failure,
+        verdict.code,
+        plain(verdict.params),
+        public_metrics=verdict.public,
+        private_metrics=verdict.private,
+        scorer_log=verdict.log,
+        **measured(result),
+    )
+    return outcome
 
 
 def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) -> bool:
@@ -184,34 +227,11 @@ def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) ->
             log.warning("submission %s attempt %s was superseded", submission_id, attempt)
             return False
         sub.lease_expires_at = None
-        sub.status = outcome.status.value
-        sub.failure = outcome.failure.value if outcome.failure else None
-        sub.tell(outcome.message_code, **outcome.message_params)
-        sub.public_score = _finite(outcome.public_score)
-        sub.private_score = _finite(outcome.private_score)
-        sub.runtime_s = outcome.runtime_s
-        sub.peak_memory_mb = outcome.peak_memory_mb
-        sub.exit_code = outcome.exit_code
-        sub.log_excerpt = outcome.log
-        sub.image_id = outcome.image_id
-        sub.dataset_hash = outcome.dataset_hash
+        outcome.apply(sub, sub.challenge.metric)
         sub.finished_at = utcnow()
         if outcome.status is State.scored:
             standings.note_scored(session, sub)
-        audit.record(
-            session,
-            f"submission.{outcome.status.value}",
-            challenge_id=sub.challenge_id,
-            submission=sub.id,
-            team=sub.team_id,
-            failure=sub.failure,
-            image_id=sub.image_id,
-            dataset_hash=sub.dataset_hash,
-            public_score=sub.public_score,
-            private_score=sub.private_score,
-            runtime_s=sub.runtime_s,
-            rerun_of=sub.rerun_of_id,
-        )
+        audit.record(session, f"submission.{outcome.status.value}", **audit_fields(sub))
     return True
 
 

@@ -101,6 +101,12 @@ TEMPLATES: dict[str, str] = {
     "output.repeated_ids": N_("%(count)s ids appear more than once, e.g. %(examples)s"),
     "output.unknown_ids": N_("%(count)s ids are not test ids, e.g. %(examples)s"),
     "output.missing_ids": N_("%(count)s test ids are missing, e.g. %(examples)s"),
+    # The sponsor's scoring program (evaluator.scorer)
+    "scoring.refused": N_("The scoring program could not use your output: %(message)s"),
+    "scoring.failed": N_(
+        "The challenge's scoring program failed on this submission. This is not your doing "
+        "and does not count against your quota; the sponsor has been told."
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import sandboxes
 from challenges.metrics import Metric
 from evaluator import messages
-from evaluator.models import Failure, State
+from evaluator.models import Failure, State, Submission
 from evaluator.scoring import PredictionError, score_predictions
 from sandboxes.messages import NOT_STARTED
 from sandboxes.runner import START_ERROR
@@ -23,19 +24,24 @@ NOT_RUNNABLE = {126: "run.not_executable", 127: "run.not_found"}
 
 @dataclass
 class Outcome:
-    """``message_code`` and ``message_params``: what the team is told, as a code of
-    :mod:`evaluator.messages` (put into words when shown); "" when nothing."""
+    """What became of a submission: the one set of fields a worker writes to its row
+    (``apply``) and to the audit log (``audit_fields``).
+
+    ``message_code`` and ``message_params``: what the team is told, as a code of
+    :mod:`evaluator.messages` (put into words when shown); "" when nothing.
+    """
 
     status: State
     failure: Failure | None = None
     message_code: str = ""
     message_params: dict = field(default_factory=dict)
-    public_score: float | None = None
-    private_score: float | None = None
+    public_metrics: dict[str, float] | None = None
+    private_metrics: dict[str, float] | None = None
     runtime_s: float | None = None
     peak_memory_mb: float | None = None
     exit_code: int | None = None
     log: str = ""
+    scorer_log: str = ""
     image_id: str | None = None
     dataset_hash: str | None = None
 
@@ -43,6 +49,48 @@ class Outcome:
     def message(self) -> str:
         """In English, for logs and tests."""
         return messages.english(self.message_code, self.message_params)
+
+    def apply(self, sub: Submission, ranking_metric: str) -> None:
+        """Write this outcome onto the row; its two scores are the ranking metric's."""
+        sub.status = self.status.value
+        sub.failure = self.failure.value if self.failure else None
+        sub.tell(self.message_code, **self.message_params)
+        sub.public_metrics = _finite(self.public_metrics)
+        sub.private_metrics = _finite(self.private_metrics)
+        sub.public_score = (sub.public_metrics or {}).get(ranking_metric)
+        sub.private_score = (sub.private_metrics or {}).get(ranking_metric)
+        sub.runtime_s = self.runtime_s
+        sub.peak_memory_mb = self.peak_memory_mb
+        sub.exit_code = self.exit_code
+        sub.log_excerpt = self.log
+        sub.scorer_log = self.scorer_log
+        sub.image_id = self.image_id
+        sub.dataset_hash = self.dataset_hash
+
+
+def audit_fields(sub: Submission) -> dict:
+    """What the audit log records of a final submission."""
+    return dict(
+        challenge_id=sub.challenge_id,
+        submission=sub.id,
+        team=sub.team_id,
+        failure=sub.failure,
+        image_id=sub.image_id,
+        dataset_hash=sub.dataset_hash,
+        public_score=sub.public_score,
+        private_score=sub.private_score,
+        public_metrics=sub.public_metrics,
+        private_metrics=sub.private_metrics,
+        runtime_s=sub.runtime_s,
+        rerun_of=sub.rerun_of_id,
+    )
+
+
+def _finite(metrics: dict[str, float] | None) -> dict[str, float | None] | None:
+    """NaN and infinities (an undefined metric) are stored as None: JSON has no NaN."""
+    if metrics is None:
+        return None
+    return {k: (v if v is not None and math.isfinite(v) else None) for k, v in metrics.items()}
 
 
 def failed(failure: Failure, code: str, /, state: State = State.failed, **params) -> Outcome:
@@ -65,27 +113,29 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def classify_run(
-    result: sandboxes.RunResult,
-    *,
-    metric: Metric,
-    labels: pd.DataFrame,
-    public: np.ndarray,
-    limits: sandboxes.Limits,
-    max_bytes: int,
-) -> Outcome:
-    measured = dict(
+def measured(result: sandboxes.RunResult) -> dict:
+    """What every outcome of a finished run carries."""
+    return dict(
         runtime_s=round(result.runtime_s, 3),
         peak_memory_mb=result.peak_memory_mb,
         exit_code=result.exit_code,
         log=result.log,
     )
 
+
+def failed_run(result: sandboxes.RunResult, failure: Failure, code: str, /, **params) -> Outcome:
+    """A failure of a run that finished: the code, and what the run measured."""
+    outcome = failed(failure, code, **params)
+    for name, value in measured(result).items():
+        setattr(outcome, name, value)
+    return outcome
+
+
+def run_failure(result: sandboxes.RunResult, limits: sandboxes.Limits) -> Outcome | None:
+    """Why the run itself failed, or None when it exited 0."""
+
     def fail(failure: Failure, code: str, **params) -> Outcome:
-        outcome = failed(failure, code, **params)
-        for name, value in measured.items():
-            setattr(outcome, name, value)
-        return outcome
+        return failed_run(result, failure, code, **params)
 
     if result.timed_out:
         return fail(Failure.timeout, "run.timeout", limit_s=_number(limits.time_limit_s))
@@ -99,6 +149,22 @@ def classify_run(
         return fail(Failure.crash, NOT_RUNNABLE[result.exit_code], exit_code=result.exit_code)
     if result.exit_code != 0:
         return fail(Failure.crash, "run.crash", exit_code=result.exit_code)
+    return None
+
+
+def classify_run(
+    result: sandboxes.RunResult,
+    *,
+    metric: Metric,
+    labels: pd.DataFrame,
+    public: np.ndarray,
+    limits: sandboxes.Limits,
+    max_bytes: int,
+) -> Outcome:
+    """A run scored by the built-in scorer of ``metric`` (predictions.csv)."""
+    failure = run_failure(result, limits)
+    if failure is not None:
+        return failure
     try:
         scores = score_predictions(
             result.output_dir / PREDICTIONS,
@@ -108,10 +174,10 @@ def classify_run(
             max_bytes=max_bytes,
         )
     except PredictionError as exc:
-        return fail(Failure.bad_output, exc.message_code, **exc.params)
+        return failed_run(result, Failure.bad_output, exc.message_code, **exc.params)
     return Outcome(
         State.scored,
-        public_score=scores.public,
-        private_score=scores.private,
-        **measured,
+        public_metrics=None if scores.public is None else {metric.name: scores.public},
+        private_metrics=None if scores.private is None else {metric.name: scores.private},
+        **measured(result),
     )

@@ -72,17 +72,34 @@ def latest_rerun(session: Session, original: Submission) -> Submission | None:
 
 
 def reproduces(original: Submission, rerun: Submission | None) -> bool | None:
-    """True or False once the re-run is final; None while it runs or was never asked."""
+    """True or False once the re-run is final; None while it runs or was never asked.
+
+    Every metric the challenge reports must come out the same on both sides (within
+    ``TOLERANCE``): the private ones always, the public ones where the original had them.
+    """
     if rerun is None or not rerun.is_final:
         return None
     if rerun.status != State.scored.value or original.private_score is None:
         return False
     if rerun.private_score is None:
         return False
-    return math.isclose(rerun.private_score, original.private_score, abs_tol=TOLERANCE) and (
+    return _same(_metrics(original, "private"), _metrics(rerun, "private")) and (
         original.public_score is None
-        or (
-            rerun.public_score is not None
-            and math.isclose(rerun.public_score, original.public_score, abs_tol=TOLERANCE)
-        )
+        or _same(_metrics(original, "public"), _metrics(rerun, "public"))
     )
+
+
+def _metrics(sub: Submission, side: str) -> dict[str, float | None]:
+    score = getattr(sub, f"{side}_score")
+    return getattr(sub, f"{side}_metrics") or ({} if score is None else {"": score})
+
+
+def _same(original: dict, rerun: dict) -> bool:
+    for name, value in original.items():
+        again = rerun.get(name)
+        if value is None:
+            if again is not None:
+                return False
+        elif again is None or not math.isclose(again, value, abs_tol=TOLERANCE):
+            return False
+    return True

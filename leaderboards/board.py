@@ -33,6 +33,9 @@ class Entry:
     peak_memory_mb: float | None
     meets_targets: bool
     entries: int
+    # Every metric the challenge reports, by name, on this board's side (a scoring
+    # program's several numbers; the built-in scorer's one, equal to ``score``).
+    metrics: dict[str, float | None]
 
     def encode(self) -> dict:
         """Plain JSON values (times as ISO 8601 text); ``decode`` reverses it."""
@@ -73,8 +76,10 @@ def public_board(
             TeamBest.peak_memory_mb,
             TeamBest.entries,
             Team.name,
+            Submission.public_metrics.label("metrics"),
         )
         .join(Team, Team.id == TeamBest.team_id)
+        .join(Submission, Submission.id == TeamBest.submission_id)
         .where(TeamBest.challenge_id == challenge.id)
         .order_by(*ranking.order_by(TeamBest.score, TeamBest.created_at, TeamBest.submission_id))
         .offset(offset)
@@ -111,6 +116,7 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
             Submission.created_at,
             Submission.runtime_s,
             Submission.peak_memory_mb,
+            Submission.private_metrics.label("metrics"),
             func.row_number()
             .over(
                 partition_by=Submission.team_id,
@@ -146,6 +152,7 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
             scored.c.created_at,
             scored.c.runtime_s,
             scored.c.peak_memory_mb,
+            scored.c.metrics,
             func.row_number()
             .over(
                 partition_by=scored.c.team_id,
@@ -179,8 +186,9 @@ def _entries(challenge: Challenge, rows, *, first: int = 1) -> list[Entry]:
             submitted_at=row.created_at,
             runtime_s=row.runtime_s,
             peak_memory_mb=row.peak_memory_mb,
-            meets_targets=meets(row.score, row.runtime_s, row.peak_memory_mb),
+            meets_targets=meets(row.score, row.runtime_s, row.peak_memory_mb, row.metrics),
             entries=row.entries,
+            metrics=row.metrics or {challenge.metric: row.score},
         )
         for rank, row in enumerate(rows, start=first)
     ]

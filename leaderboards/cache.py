@@ -39,7 +39,7 @@ from leaderboards.board import Entry, private_board, public_board, public_board_
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # raise when Entry or the encoding changes: old pages are then never read
+FORMAT = 2  # raise when Entry or the encoding changes: old pages are then never read
 TTL_S = 600
 # Page sizes whose public pages are kept (the site's and the API's usual ones): any
 # other size is answered from the database, so odd sizes cannot fill Redis.

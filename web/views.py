@@ -21,6 +21,7 @@ class Sight:
 
     private_scores: bool  # those who may see the private board
     logs: bool  # run logs: the challenge shows them, or the viewer oversees it
+    scorer_logs: bool  # the sponsor's scoring program's log: those who oversee it only
 
 
 def sight(session: Session, viewer: User | None, challenge: Challenge) -> Sight:
@@ -28,4 +29,5 @@ def sight(session: Session, viewer: User | None, challenge: Challenge) -> Sight:
     return Sight(
         private_scores=can(session, viewer, Action.see_private_board, challenge),
         logs=can(session, viewer, Action.see_logs, challenge),
+        scorer_logs=can(session, viewer, Action.oversee_challenge, challenge),
     )

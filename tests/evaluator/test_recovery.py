@@ -63,7 +63,10 @@ def test_a_result_is_recorded_once(world, session, settings, redis_conn):
     sub = _queued(world, session)
     ctx = open_context(settings)
     attempt = _claim(ctx, sub.id)
-    outcome = Outcome(State.scored, public_score=0.5, private_score=0.6, runtime_s=1.0)
+    metric = sub.challenge.metric
+    outcome = Outcome(
+        State.scored, public_metrics={metric: 0.5}, private_metrics={metric: 0.6}, runtime_s=1.0
+    )
     assert _record(ctx, sub.id, attempt, outcome) is True
     assert _record(ctx, sub.id, attempt, outcome) is False  # a repeat changes nothing
     assert _claim(ctx, sub.id) is None  # final rows are never claimed again
@@ -79,11 +82,14 @@ def test_a_superseded_attempt_cannot_overwrite(world, session, settings, redis_c
     reconcile(ctx.sessions, redis_conn, settings, now=later)  # the first worker "died"
     second = _claim(ctx, sub.id)
     assert second == first + 1
-    late = Outcome(State.scored, public_score=0.1, private_score=0.1)
+    metric = sub.challenge.metric
+    late = Outcome(State.scored, public_metrics={metric: 0.1}, private_metrics={metric: 0.1})
     assert _record(ctx, sub.id, first, late) is False
-    assert _record(ctx, sub.id, second, Outcome(State.scored, public_score=0.9)) is True
+    scored = Outcome(State.scored, public_metrics={metric: 0.9})
+    assert _record(ctx, sub.id, second, scored) is True
     session.expire_all()
     assert session.get(Submission, sub.id).public_score == 0.9
+    assert session.get(Submission, sub.id).public_metrics == {metric: 0.9}
 
 
 def test_uploads_abandoned_by_a_dead_server_are_swept(session, settings, redis_conn, blobs):

@@ -20,6 +20,7 @@ def test_board_entries_show_every_field_of_entry_but_the_internal_ones():
         peak_memory_mb=12.5,
         meets_targets=True,
         entries=2,
+        metrics={"map50": 0.9, "recall": None},
     )
     shown = s.BoardEntry.model_validate(entry, from_attributes=True).model_dump()
     assert shown == {
@@ -32,6 +33,7 @@ def test_board_entries_show_every_field_of_entry_but_the_internal_ones():
         "peak_memory_mb": 12.5,
         "meets_targets": True,
         "entries": 2,
+        "metrics": {"map50": 0.9, "recall": None},
     }
     assert Entry.decode(entry.encode()) == entry  # the cache's codec
 

@@ -52,10 +52,13 @@ def submission_view(sub: Submission, seen: Sight) -> s.SubmissionView:
         message_code=sub.message_code,
         public_score=sub.public_score,
         private_score=sub.private_score if seen.private_scores else None,
+        public_metrics=sub.public_metrics,
+        private_metrics=sub.private_metrics if seen.private_scores else None,
         runtime_s=sub.runtime_s,
         peak_memory_mb=sub.peak_memory_mb,
         exit_code=sub.exit_code,
         log=sub.log_excerpt if seen.logs else None,
+        scorer_log=sub.scorer_log if seen.scorer_logs else None,
         selected=sub.selected,
         rerun_of=sub.rerun_of_id,
         sha256=sub.blob_sha256,
@@ -79,6 +82,17 @@ def challenge_detail(item: Challenge) -> s.ChallengeDetail:
     language = lang()
     return s.ChallengeDetail(
         **_summary_fields(item, language),
+        metrics=[
+            s.MetricView(
+                name=m.name,
+                title=m.title(language),
+                title_en=m.title_en,
+                title_zh=m.title_zh,
+                higher_is_better=m.higher_is_better,
+            )
+            for m in item.metrics
+        ],
+        scoring_program=item.scoring is not None,
         summary=item.summary(language),
         description_md=item.description_md,
         targets=item.targets,

@@ -131,7 +131,17 @@ class Resources(Out):
     time_limit_s: int
 
 
+class MetricView(Out):
+    name: str
+    title: str  # in the reader's language
+    title_en: str
+    title_zh: str
+    higher_is_better: bool
+
+
 class ChallengeDetail(ChallengeSummary):
+    metrics: list[MetricView]  # every metric reported, in board order; `metric` ranks
+    scoring_program: bool  # scored by the sponsor's program (else the built-in scorer)
     summary: str
     description_md: str
     targets: list[dict[str, str | int | float]]  # as written: 60 stays 60, not 60.0
@@ -197,12 +207,15 @@ class SubmissionView(Out):
     failure: str | None
     message: str  # in the reader's language (Accept-Language)
     message_code: str  # stable: evaluator.messages; "" when there is no message
-    public_score: float | None
+    public_score: float | None  # the ranking metric's
     private_score: float | None
+    public_metrics: dict[str, float | None] | None  # every metric reported, by name
+    private_metrics: dict[str, float | None] | None
     runtime_s: float | None
     peak_memory_mb: float | None
     exit_code: int | None
     log: str | None
+    scorer_log: str | None  # the scoring program's output: sponsor and staff only
     selected: bool
     rerun_of: int | None
     sha256: str
@@ -252,6 +265,8 @@ class RerunView(Out):
     status: str
     public_score: float | None
     private_score: float | None
+    public_metrics: dict[str, float | None] | None
+    private_metrics: dict[str, float | None] | None
     failure: str | None
 
 
@@ -313,3 +328,30 @@ class AuditHead(Out):
 class ChallengeCreated(Out):
     slug: str
     status: str
+
+
+class KitResources(Out):
+    cpus: float
+    memory_mb: int
+    time_limit_s: float
+
+
+class KitMetric(Out):
+    name: str
+    title: dict[str, str]
+    higher_is_better: bool
+
+
+class CheckKit(Out):
+    """``kit.json`` in the check kit: what `jiebang check` needs besides the files."""
+
+    format: int
+    slug: str
+    metric: str
+    metrics: list[KitMetric]
+    scoring_program: bool
+    scoring_image: str | None
+    resources: dict[Literal["run", "scorer"], KitResources | None]
+    classes: list[str] | None
+    public_fraction: float
+    reference: bool
