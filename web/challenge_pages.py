@@ -71,14 +71,25 @@ def data(slug: str):
 
 @bp.get("/data/<name>")
 def download(slug: str, name: str):
-    """Only files marked ``train`` are ever served; test inputs and labels never are."""
+    """Only files marked ``train`` are ever served; test inputs and labels never are.
+    A folder (stored as a plain tar, ``challenges.folders``) is served as ``<name>.tar``."""
     item = visible(slug)
-    match = next((f for f in item.files_with(FileRole.train) if f.name == name), None)
+    match = next(
+        (f for f in item.files_with(FileRole.train) if _download_name(f.name) == name), None
+    )
     if match is None:
         abort(404)
     path = services().blobs.path(match.sha256)
-    mimetype = "text/csv" if name.endswith(".csv") else "application/octet-stream"
-    return send_file(path, as_attachment=True, download_name=match.name, mimetype=mimetype)
+    if match.is_folder:
+        mimetype = "application/x-tar"
+    else:
+        mimetype = "text/csv" if name.endswith(".csv") else "application/octet-stream"
+    return send_file(path, as_attachment=True, download_name=name, mimetype=mimetype)
+
+
+def _download_name(stored: str) -> str:
+    """A train file's name in its download link: a folder ``train/`` is ``train.tar``."""
+    return stored.rstrip("/") + ".tar" if stored.endswith("/") else stored
 
 
 @bp.get("/rules")

@@ -18,6 +18,7 @@ cli.lazy.update(
     login="web.client:login",
     logout="web.client:logout",
     submit="web.client:submit",
+    check="web.check:check",
     status="web.client:status",
     leaderboard="web.client:leaderboard",
     teams="web.client:teams",

@@ -5,17 +5,18 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import g, request
+from flask import Response, g, request
 from flask_babel import gettext as _
 
 from challenges import lifecycle
 from challenges import service as challenges
 from challenges.bundle import ChallengeBundleError, open_bundle
-from challenges.policy import Action, require
+from challenges.policy import Action, can, require
+from evaluator import kit
 from evaluator.queue import base_image
 from jiebang import audit
 from jiebang.accounts import get_user_by_email
-from jiebang.errors import Invalid
+from jiebang.errors import Invalid, NotFound
 from leaderboards.decision import award_of, winners_page
 from leaderboards.lifecycle import close_now
 from web.api import read
@@ -77,6 +78,40 @@ def leaderboard(slug: str):
             per_page=per_page,
             total=found.total,
         )
+    )
+
+
+@bp.get("/challenges/<slug>/check-kit")
+@doc(
+    "The check kit: what `jiebang check` runs a submission on before it counts",
+    s.CheckKit,
+    tag="challenges",
+    produces="application/x-tar",
+    details="A plain tar: `kit.json` (a CheckKit), `sample/` (the sample inputs as "
+    "/input holds them), and only where the sponsor ships sample labels `reference/` "
+    "(the labels) and, for a scoring program, `scoring/` (the program). Public for a "
+    "published challenge; a token lets a sponsor fetch a draft's.",
+)
+def check_kit(slug: str):
+    item = challenges.get_challenge(db(), slug)
+    # Who may see the challenge (its train download too): everyone once published.
+    if not can(db(), bearer_user(), Action.view_challenge, item):
+        raise NotFound("challenge", "No challenge %(slug)s.", slug=slug)
+    found = kit.parts(item, services().blobs.path)
+    if found is None:
+        raise NotFound(
+            "challenge",
+            "Challenge %(slug)s ships no sample inputs, so it has no check kit; submit to "
+            "test your work there.",
+            slug=slug,
+        )
+    manifest = s.CheckKit.model_validate(kit.manifest(item)).model_dump_json().encode()
+    # Streamed from the blobs as it is sent: the parts are plain paths, read after the
+    # request's database session is gone.
+    return Response(
+        kit.stream(manifest, found),
+        mimetype="application/x-tar",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-check-kit.tar"'},
     )
 
 

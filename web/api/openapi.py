@@ -39,6 +39,9 @@ class Doc:
     raw_body: bool = False  # the body may also be the file itself (application/octet-stream)
     query: dict[str, dict] = field(default_factory=dict)
     details: str = ""
+    # A file answered instead of JSON (its media type); ``response`` then documents the
+    # file's manifest, listed among the schemas.
+    produces: str | None = None
 
 
 def doc(summary: str, response: type[BaseModel], *, tag: str, **options) -> callable:
@@ -75,6 +78,16 @@ def _json(spec: APISpec, model: type[BaseModel], description: str) -> dict:
     }
 
 
+def _success(spec: APISpec, meta: Doc) -> dict:
+    if meta.produces is None:
+        return _json(spec, meta.response, "Success")
+    _ref(spec, meta.response)
+    return {
+        "description": f"Success: a file; its manifest is a {meta.response.__name__}",
+        "content": {meta.produces: {"schema": {"type": "string", "format": "binary"}}},
+    }
+
+
 def _parameters(rule: Rule, meta: Doc) -> list[dict]:
     params = []
     for name in sorted(rule.arguments):
@@ -95,7 +108,7 @@ def _operation(spec: APISpec, rule: Rule, method: str, meta: Doc) -> dict:
         "tags": [meta.tag],
         "parameters": _parameters(rule, meta),
         "responses": {
-            str(meta.status): _json(spec, meta.response, "Success"),
+            str(meta.status): _success(spec, meta),
             "default": _json(spec, Error, "An error; `code` says which, `message` what to do"),
         },
     }
