@@ -82,6 +82,10 @@ TABLE = [
     ("open", "GET", "/api/v1/challenges/parity/leaderboard", {}, E(200)),
     ("open", "GET", "/api/v1/challenges/parity/leaderboard?board=private", {}, E(403)),
     ("open", "GET", "/api/v1/challenges/parity/award", {}, E(200)),
+    # No kit: these bundles ship no sample inputs. Who may fetch a draft's kit (its
+    # sponsor, with a token): tests/web/test_check.py.
+    ("open", "GET", "/api/v1/challenges/parity/check-kit", {}, E(404)),
+    ("open", "GET", "/api/v1/challenges/draft/check-kit", {}, E(404)),
     ("open", "GET", "/api/v1/winners", {}, E(200)),
     ("open", "GET", "/api/v1/base-images", {}, E(200)),
     ("open", "GET", "/api/v1/openapi.json", {}, E(200)),
