@@ -270,3 +270,21 @@ def test_check_refuses_a_kit_of_another_challenge(client, world, session, blobs,
     result = CliRunner().invoke(check, ["other", str(tmp_path), "--kit", str(kit)])
     assert result.exit_code == 1
     assert "the kit is for parity, not other" in result.output
+
+
+def test_check_runs_under_gvisor_too(client, world, session, blobs, tmp_path, docker_host):
+    item, _ = parity(world, session, blobs, tmp_path)
+    kit = fetch(client, item.slug, tmp_path)
+    good = bundle(tmp_path, "good", SOLVER.format(header="id,prediction"))
+    result = run_check("parity", good, kit, docker_host, "--runtime", "runsc")
+    assert result.exit_code == 0, result.output
+    assert "public 1.0000  private 1.0000" in result.stdout
+
+
+def test_check_is_a_jiebang_command_that_explains_itself():
+    from web.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--help"])
+    assert result.exit_code == 0
+    for words in ("public sample", "--kit", "--docker-host", "--runtime", "--keep", "uid 10001"):
+        assert words in result.output

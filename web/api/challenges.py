@@ -101,8 +101,7 @@ def check_kit(slug: str):
     if found is None:
         raise NotFound(
             "challenge",
-            "Challenge %(slug)s ships no sample inputs, so it has no check kit; submit to "
-            "test your work there.",
+            "Challenge %(slug)s ships no sample inputs, so it has no check kit.",
             slug=slug,
         )
     manifest = s.CheckKit.model_validate(kit.manifest(item)).model_dump_json().encode()
