@@ -26,14 +26,8 @@ BASE_IMAGE = "jiebang/python:3.11"
 PYTHON_VERSION = "3.11"
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-# python3-pil: image tasks' participant code reads and writes pictures.
-PACKAGES = (
-    "python3-minimal",
-    "python3-numpy",
-    "python3-pandas",
-    "python3-sklearn",
-    "python3-pil",
-)
+PACKAGES = ("python3-minimal", "python3-numpy", "python3-pandas", "python3-sklearn")
+PACKAGES += ("python3-pil",)  # image tasks' participant code reads and writes pictures
 SANDBOX_UID = 10001
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CHANGES = (
