@@ -12,6 +12,7 @@ from sandboxes.runner import reap
 from sandboxes.scorer_image import (
     SCORER_IMAGE,
     WHEELS_ENV,
+    ScorerImageError,
     build_scorer_image,
     download_wheels,
     wheels_dir,
@@ -63,9 +64,12 @@ def build_scorer(
     force: bool, tag: str, wheels: Path | None, download: bool, docker_host: str
 ) -> None:
     """Build the scorer image: the base image plus pycocotools, sacrebleu, jiwer, Pillow."""
-    if download:
-        download_wheels(wheels)
-    image_id = build_scorer_image(connect(docker_host), tag=tag, wheels=wheels, force=force)
+    try:
+        if download:
+            download_wheels(wheels)
+        image_id = build_scorer_image(connect(docker_host), tag=tag, wheels=wheels, force=force)
+    except ScorerImageError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"{tag} {image_id}")
 
 

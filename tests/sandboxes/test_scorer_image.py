@@ -17,7 +17,7 @@ import jiwer
 import pytest
 
 from sandboxes.base import BASE_IMAGE
-from sandboxes.recipe import RECIPE_LABEL
+from sandboxes.recipe import RECIPE_LABEL, image_recipe
 from sandboxes.scorer_image import (
     SCORER_IMAGE,
     SITE_DIR,
@@ -40,7 +40,9 @@ SPEECH = {
 @pytest.fixture(scope="session")
 def scorer_image(client: docker.DockerClient, base_image: str) -> str:
     """The scorer image's id: reused when its recipe matches, else built (seconds)."""
-    download_wheels()  # nothing to do once scripts/setup.sh has filled the cache
+    _, recipe = image_recipe(client, SCORER_IMAGE)
+    if recipe != scorer_recipe(client.images.get(BASE_IMAGE).id):
+        download_wheels()  # nothing to do once scripts/setup.sh has filled the cache
     return build_scorer_image(client)
 
 
