@@ -177,6 +177,7 @@ def check_scorer_image(client: docker.DockerClient, image: str) -> None:
         log = container.logs().decode(errors="replace")
     finally:
         container.remove(force=True)
+    # "ok 1.": the numpy that answers must be the base's Debian 1.x, not a wheel's 2.x.
     if status.get("StatusCode") != 0 or not log.startswith("ok 1."):
         raise ScorerImageError(f"The scorer image {image} fails its check:\n{log[-3000:]}")
 
