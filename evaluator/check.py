@@ -17,7 +17,7 @@ import hashlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker.errors
@@ -51,7 +51,6 @@ class Checked:
 
     outcome: Outcome
     scorer_image: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def run_check(
