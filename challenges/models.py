@@ -57,7 +57,9 @@ class FileRole(enum.StrEnum):
 
 
 # What the public may download from a published challenge.
-PUBLIC_ROLES = frozenset({FileRole.train.value, FileRole.sample_inputs.value})
+PUBLIC_ROLES = frozenset(
+    {FileRole.train.value, FileRole.sample_inputs.value, FileRole.sample_labels.value}
+)
 
 
 class Challenge(Base):

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from challenges import service as challenges
-from challenges.models import Challenge, FileRole
+from challenges.models import PUBLIC_ROLES, Challenge, FileRole
 from challenges.policy import Action, can
 from challenges.teams import team_of
 from evaluator.intake import used_today
@@ -65,18 +65,22 @@ def data(slug: str):
         item,
         "data",
         train_files=item.files_with(FileRole.train),
+        sample_files=item.files_with(FileRole.sample_inputs)
+        + item.files_with(FileRole.sample_labels),
         extra_files=item.files_with(FileRole.extra_input),
+        inputs=item.file_with(FileRole.test_inputs),
+        download_name=_download_name,
     )
 
 
 @bp.get("/data/<name>")
 def download(slug: str, name: str):
-    """Only files marked ``train`` are ever served; test inputs and labels never are.
-    A folder (stored as a plain tar, ``challenges.folders``) is served as ``<name>.tar``."""
+    """Only the public files (training data, the sample and its labels) are ever served;
+    test inputs and labels never are. A folder (stored as a plain tar,
+    ``challenges.folders``) is served as ``<name>.tar``."""
     item = visible(slug)
-    match = next(
-        (f for f in item.files_with(FileRole.train) if _download_name(f.name) == name), None
-    )
+    public = [f for f in item.files if f.role in PUBLIC_ROLES]
+    match = next((f for f in public if _download_name(f.name) == name), None)
     if match is None:
         abort(404)
     path = services().blobs.path(match.sha256)
@@ -139,8 +143,9 @@ def _board_html(item: Challenge, page, team, *, private: bool) -> Markup:
 
     if team is not None:
         return Markup(make())
-    # What else the table shows: the metric's name, dates in the challenge's time zone.
-    variant = f"html-{get_locale()}-{item.metric}-{item.timezone}"
+    # What else the table shows: the metrics' names (the dataset hash covers a scoring
+    # program's), dates in the challenge's time zone.
+    variant = f"html-{get_locale()}-{item.metric}-{item.dataset_hash[:16]}-{item.timezone}"
     return Markup(kept_text(services().cache, page, variant, make))
 
 

@@ -319,10 +319,13 @@ def leaderboard(challenge: str, board: str, fmt: str, server, token) -> None:
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["rank", "team", "score", "meets_targets", "submission_id"])
-        for e in body["entries"]:
+        entries = body["entries"]
+        names = list(entries[0].get("metrics") or {}) if entries else []
+        writer.writerow(["rank", "team", "score", "meets_targets", "submission_id", *names])
+        for e in entries:
+            values = [e["metrics"].get(n) for n in names]
             writer.writerow(
-                [e["rank"], e["team"], e["score"], e["meets_targets"], e["submission_id"]]
+                [e["rank"], e["team"], e["score"], e["meets_targets"], e["submission_id"], *values]
             )
         click.echo(out.getvalue(), nl=False)
     else:
@@ -330,11 +333,19 @@ def leaderboard(challenge: str, board: str, fmt: str, server, token) -> None:
 
 
 def format_board(entries: list[dict], metric: str) -> str:
-    lines = [f"{'rank':>4}  {'team':<24} {metric:>12}  targets"]
+    """The board as text: the ranking metric, then any other metric the entries carry."""
+    others = [m for m in (entries[0].get("metrics") or {}) if m != metric] if entries else []
+    head = "".join(f" {m:>12}" for m in others)
+    lines = [f"{'rank':>4}  {'team':<24} {metric:>12}{head}  targets"]
     for e in entries:
         met = "yes" if e["meets_targets"] else "no"
-        lines.append(f"{e['rank']:>4}  {e['team']:<24} {e['score']:>12.4f}  {met}")
+        values = "".join(f" {_number(e['metrics'].get(m)):>12}" for m in others)
+        lines.append(f"{e['rank']:>4}  {e['team']:<24} {e['score']:>12.4f}{values}  {met}")
     return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
 @click.group()

@@ -1,11 +1,13 @@
 """``jiebang demo``: the whole story on the embedded default.
 
-Creates the database, builds the base image if missing, loads the example
-challenge (data made by its own script from scikit-learn's digits), creates
-users and three teams, builds three submissions as image archives (a good model,
-a weak baseline, a broken one), submits them through the same service users go
-through, runs a worker until all are final, prints the leaderboard and serves
-the web app.
+Creates the database, builds the base and scorer images if missing, loads the three
+example challenges (each one's data made by its own script): a table (scikit-learn's
+digits as CSV, built-in macro F1), a folder of images (the same digits as PNG files,
+built-in accuracy) and object detection on generated scenes (scored by the detection
+template, a scoring program in its own sandbox, three metrics on the board). For each it
+creates three teams, builds three submissions as image archives (a good model, a weak
+one, a broken one), submits them through the same service users go through, runs a
+worker until all are final, prints the boards and serves the web app.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -39,20 +42,57 @@ from leaderboards.board import public_board
 from web.client import format_board
 
 log = logging.getLogger(__name__)
-EXAMPLE = "digits"
 PASSWORD = "demo-password"
-TEAMS = {"good": "Sharp Eyes 慧眼", "baseline": "Baseline 基线", "broken": "Broken Pipe 断管"}
 
 
-def example_dir() -> Path:
-    return Path(str(resources.files("web").joinpath("examples", EXAMPLE)))
+@dataclass(frozen=True)
+class Example:
+    """An example challenge of web/examples and its three submissions."""
+
+    folder: str
+    slug: str
+    teams: dict[str, str]  # submission folder -> team name
+    build_files: tuple[str, ...] = ()  # bundle files each submission's image copies ("x/": folder)
+    scorer: bool = False  # scored by a program on the scorer image
+
+
+EXAMPLES = (
+    Example(
+        "digits",
+        "handwritten-digits",
+        {"good": "Sharp Eyes 慧眼", "baseline": "Baseline 基线", "broken": "Broken Pipe 断管"},
+        ("train.csv",),
+    ),
+    Example(
+        "digit-images",
+        "digit-images",
+        {"good": "Pixel Perfect 像素", "weak": "Weak Signal 弱信号", "broken": "Broken Pipe 断管"},
+        ("train/", "train-labels.csv"),
+    ),
+    Example(
+        "container-damage",
+        "container-damage",
+        {"good": "Port Eyes 港眼", "weak": "Weak Signal 弱信号", "broken": "Broken Pipe 断管"},
+        scorer=True,
+    ),
+)
+DIGITS = EXAMPLES[0]
+TEAMS = DIGITS.teams
+
+
+def example_dir(example: Example = DIGITS) -> Path:
+    return Path(str(resources.files("web").joinpath("examples", example.folder)))
 
 
 def prepare_bundle(
-    dest: Path, *, now: dt.datetime, closes_in: dt.timedelta = dt.timedelta(days=30)
+    dest: Path,
+    *,
+    now: dt.datetime,
+    closes_in: dt.timedelta = dt.timedelta(days=30),
+    example: Example = DIGITS,
 ) -> Path:
     """Copy the example bundle, make its data with its own script, and date it from now."""
-    source = example_dir()
+    source = example_dir(example)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -67,17 +107,25 @@ def prepare_bundle(
 
 
 def build_submission_archives(
-    client, bundle_dir: Path, workdir: Path, names: tuple[str, ...] = tuple(TEAMS)
+    client,
+    bundle_dir: Path,
+    workdir: Path,
+    names: tuple[str, ...] | None = None,
+    example: Example = DIGITS,
 ) -> dict[str, Path]:
     """Build example submissions FROM the base image and `docker save` each."""
     archives = {}
-    for name in names:
-        context = workdir / f"build-{name}"
-        shutil.copytree(example_dir() / "submissions" / name, context, dirs_exist_ok=True)
-        shutil.copy(bundle_dir / "train.csv", context / "train.csv")
-        tag = f"jiebang-demo/{name}:latest"
+    for name in names or tuple(example.teams):
+        context = workdir / f"build-{example.folder}-{name}"
+        shutil.copytree(example_dir(example) / "submissions" / name, context, dirs_exist_ok=True)
+        for wanted in example.build_files:
+            if wanted.endswith("/"):
+                shutil.copytree(bundle_dir / wanted, context / wanted, dirs_exist_ok=True)
+            else:
+                shutil.copy(bundle_dir / wanted, context / wanted)
+        tag = f"jiebang-demo/{example.folder}-{name}:latest"
         image, _logs = client.images.build(path=str(context), tag=tag, rm=True, network_mode="none")
-        archive = workdir / f"{name}.tar"
+        archive = workdir / f"{example.folder}-{name}.tar"
         with open(archive, "wb") as out:
             for chunk in image.save(named=False):
                 out.write(chunk)
@@ -94,7 +142,7 @@ def _user(session, email: str, role: str, org=None) -> accounts.User:
         )
 
 
-def setup_world(rt: Runtime, bundle_dir: Path) -> dict[str, int]:
+def setup_world(rt: Runtime, bundle_dir: Path, example: Example = DIGITS) -> dict[str, int]:
     """Organization, admin, sponsor, three participants with a team each; the challenge."""
     settings = rt.settings
     with rt.session() as session:
@@ -107,7 +155,7 @@ def setup_world(rt: Runtime, bundle_dir: Path) -> dict[str, int]:
         _user(session, "admin@example.com", "admin")
         _user(session, "sponsor@example.com", "sponsor", org)
         try:
-            challenge = challenges.get_challenge(session, "handwritten-digits")
+            challenge = challenges.get_challenge(session, example.slug)
         except NotFound:
             with open_bundle(bundle_dir) as bundle:
                 challenge = challenges.create_from_bundle(
@@ -115,7 +163,7 @@ def setup_world(rt: Runtime, bundle_dir: Path) -> dict[str, int]:
                 )
             challenges.publish(session, challenge)
         users = {}
-        for name, team_name in TEAMS.items():
+        for name, team_name in example.teams.items():
             user = _user(session, f"{name}@example.com", "participant")
             if team_of(session, user=user, challenge=challenge) is None:
                 create_team(session, user=user, challenge=challenge, name=team_name)
@@ -123,44 +171,63 @@ def setup_world(rt: Runtime, bundle_dir: Path) -> dict[str, int]:
     return users
 
 
+def _images(client) -> bool:
+    """Build what is missing; False when the scorer image cannot be had (offline)."""
+    if sandboxes.base_image_id(client) is None:
+        click.echo("building the base image jiebang/python:3.11 (a few minutes, once)...")
+        sandboxes.build_base_image(client)
+    from sandboxes.scorer_image import ScorerImageError, build_scorer_image, download_wheels
+
+    try:
+        download_wheels()
+        build_scorer_image(client)
+    except (ScorerImageError, OSError) as exc:
+        click.echo(f"no scorer image, so no detection example: {exc}", err=True)
+        return False
+    return True
+
+
 @click.command()
 @click.option("--serve/--no-serve", default=True, help="Serve the web app at the end.")
 @click.option("--port", default=5000, show_default=True)
 @pass_runtime
 def demo(rt: Runtime, serve: bool, port: int) -> None:
-    """The whole story on the embedded default (SQLite, local blobs, Redis, Docker)."""
+    """The whole story on the embedded default (SQLite, local blobs, Redis, Docker): three
+    example challenges (a table, a folder of images, object detection with a scoring
+    program), three teams and three submissions each, evaluated, then served."""
     settings = rt.settings
     click.echo(f"data directory: {settings.data_dir}")
     migrate.upgrade(rt.engine)
     client = sandboxes.connect(settings.docker_host)
-    if sandboxes.base_image_id(client) is None:
-        click.echo("building the base image jiebang/python:3.11 (a few minutes, once)...")
-        sandboxes.build_base_image(client)
+    with_scorer = _images(client)
     work = settings.data_dir / "demo"
-    bundle_dir = prepare_bundle(work / "bundle", now=utcnow())
-    users = setup_world(rt, bundle_dir)
-    click.echo("building three example submissions...")
-    archives = build_submission_archives(client, bundle_dir, work)
     ctx = open_context(settings)
     ids = []
-    with rt.session() as session:
-        challenge = challenges.get_challenge(session, "handwritten-digits")
-        for name, archive in archives.items():
-            user = session.get(accounts.User, users[name])
-            with open(archive, "rb") as upload:
-                sub = submit_and_enqueue(
-                    session,
-                    redis=ctx.redis,
-                    user=user,
-                    challenge=challenge,
-                    upload=upload,
-                    kind="image",
-                    blobs=ctx.blobs,
-                    settings=settings,
-                    note=f"demo: {name}",
-                )
-            ids.append(sub.id)
-            click.echo(f"submitted {name}: submission {sub.id}")
+    for example in EXAMPLES:
+        if example.scorer and not with_scorer:
+            continue
+        bundle_dir = prepare_bundle(work / example.folder, now=utcnow(), example=example)
+        users = setup_world(rt, bundle_dir, example)
+        click.echo(f"{example.slug}: building three example submissions...")
+        archives = build_submission_archives(client, bundle_dir, work, example=example)
+        with rt.session() as session:
+            challenge = challenges.get_challenge(session, example.slug)
+            for name, archive in archives.items():
+                user = session.get(accounts.User, users[name])
+                with open(archive, "rb") as upload:
+                    sub = submit_and_enqueue(
+                        session,
+                        redis=ctx.redis,
+                        user=user,
+                        challenge=challenge,
+                        upload=upload,
+                        kind="image",
+                        blobs=ctx.blobs,
+                        settings=settings,
+                        note=f"demo: {name}",
+                    )
+                ids.append(sub.id)
+                click.echo(f"  submitted {name}: submission {sub.id}")
     click.echo("evaluating...")
     run_worker(ctx, burst=True)
     _report(rt, ids)
@@ -177,16 +244,26 @@ def demo(rt: Runtime, serve: bool, port: int) -> None:
 
 def _report(rt: Runtime, ids: list[int]) -> None:
     with rt.session() as session:
-        challenge = challenges.get_challenge(session, "handwritten-digits")
-        board = public_board(session, challenge)
-        entries = [
-            {"rank": e.rank, "team": e.team, "score": e.score, "meets_targets": e.meets_targets}
-            for e in board
-        ]
-        click.echo("\n" + format_board(entries, challenge.metric))
+        for example in EXAMPLES:
+            try:
+                challenge = challenges.get_challenge(session, example.slug)
+            except NotFound:
+                continue
+            board = public_board(session, challenge)
+            entries = [
+                {
+                    "rank": e.rank,
+                    "team": e.team,
+                    "score": e.score,
+                    "meets_targets": e.meets_targets,
+                    "metrics": e.metrics,
+                }
+                for e in board
+            ]
+            click.echo(f"\n{example.slug}\n" + format_board(entries, challenge.metric))
         subs = session.scalars(select(Submission).where(Submission.id.in_(ids)))
         for sub in subs:
-            line = f"submission {sub.id} ({sub.team.name}): {sub.status}"
+            line = f"submission {sub.id} ({sub.challenge.slug}, {sub.team.name}): {sub.status}"
             if sub.failure:
                 line += f" [{sub.failure}] {sub.message}"
             click.echo(line)

@@ -104,12 +104,23 @@ def metric_name(name: str) -> str:
     return metric.title_zh if lang() == "zh" else metric.title_en
 
 
-def target_text(target: dict) -> str:
-    """One target indicator in words."""
+def metric_title(challenge, name: str) -> str:
+    """A metric's title as ``challenge`` reports it: built-in, or declared by its scoring
+    program (in the reader's language); the bare name if it reports no such metric."""
+    for declared in challenge.metrics:
+        if declared.name == name:
+            return declared.title(lang())
+    return name
+
+
+def target_text(target: dict, challenge=None) -> str:
+    """One target indicator in words (``challenge`` names its declared metrics)."""
     if "metric" in target:
         sign = "≥" if "at_least" in target else "≤"
         bound = target.get("at_least", target.get("at_most"))
-        return f"{metric_name(target['metric'])} ({target['metric']}) {sign} {bound:g}"
+        name = target["metric"]
+        title = metric_title(challenge, name) if challenge is not None else metric_name(name)
+        return f"{title} ({name}) {sign} {bound:g}"
     if "max_runtime_s" in target:
         return _("run time ≤ %(n)s s", n=f"{target['max_runtime_s']:g}")
     return _("peak memory ≤ %(n)s MB", n=f"{target['max_memory_mb']:g}")
@@ -153,6 +164,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["metric_name"] = metric_name
+    app.jinja_env.globals["metric_title"] = metric_title
     app.jinja_env.filters["target_text"] = target_text
     app.jinja_env.globals.update(
         utcnow=utcnow,

@@ -42,6 +42,7 @@ WORDS = {
     "crash": _l("crash"),
     "bad_output": _l("wrong output"),
     "infrastructure": _l("platform failure"),
+    "scorer": _l("scoring program failure"),
     "admin": _l("admin"),
     "sponsor": _l("sponsor"),
     "judge": _l("judge"),

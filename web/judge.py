@@ -62,7 +62,7 @@ def challenge(slug: str):
         winner = state.winner
         checks = check_targets(
             item.targets,
-            scores={item.metric: winner.score},
+            scores=winner.metrics,
             runtime_s=winner.runtime_s,
             peak_memory_mb=winner.peak_memory_mb,
         )
