@@ -112,6 +112,16 @@ def validate_email(email: str) -> str:
     return checked.normalized.lower()
 
 
+def parse_role(role: Role | str) -> Role:
+    """The role named ``role``; any other name is refused with the list of roles."""
+    try:
+        return Role(role)
+    except ValueError:
+        raise Invalid(
+            "role", "Role must be one of %(roles)s.", roles=", ".join(r.value for r in Role)
+        ) from None
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise Invalid("password", "Use a password of at least %(n)d characters.", n=MIN_PASSWORD)
@@ -128,12 +138,7 @@ def create_user(
 ) -> User:
     email = validate_email(email)
     _check_password(password)
-    try:
-        role = Role(role)
-    except ValueError:
-        raise Invalid(
-            "role", "Role must be one of %(roles)s.", roles=", ".join(r.value for r in Role)
-        ) from None
+    role = parse_role(role)
     name = clean_name(name.strip() or email.split("@")[0], field="name", high=100)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email", "An account with this email exists already; log in instead.")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jiebang import audit
-from jiebang.accounts import Organization, Role, User, create_org, end_sessions
+from jiebang.accounts import Organization, Role, User, create_org, end_sessions, parse_role
 from jiebang.errors import Conflict, Invalid
 from jiebang.policy import AccountAction, require
 
@@ -71,12 +71,7 @@ def set_active(session: Session, *, user: User, active: bool, actor: User) -> Us
 def set_role(session: Session, *, user: User, role: str, actor: User) -> User:
     """Administrators change roles; nobody can take the last admin's role away."""
     require(session, actor, AccountAction.manage_users)
-    try:
-        role = Role(role)
-    except ValueError:
-        raise Invalid(
-            "role", "Role must be one of %(roles)s.", roles=", ".join(r.value for r in Role)
-        ) from None
+    role = parse_role(role)
     if user.role == Role.admin and role != Role.admin:
         _keep_an_admin(session)
     user.role = role.value
