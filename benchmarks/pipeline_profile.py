@@ -22,7 +22,7 @@ from collections import defaultdict
 WARM_UP = 2
 STEPS = {
     "evaluator.jobs": ["_claim", "_set_status", "_record", "classify_run"],
-    "evaluator.inputs": ["ensure_image", "ensure_inputs", "labels_for", "public_rows"],
+    "evaluator.inputs": ["ensure_image", "ensure_inputs", "truth"],
     "evaluator.standings": ["note_scored"],
     "jiebang.audit": ["record"],
     "sandboxes": ["new_scratch_dir", "remove_scratch_dir"],

@@ -36,7 +36,6 @@ from evaluator.outcome import (
     classify_run,
     failed_run,
     measured,
-    plain,
     run_failure,
 )
 from evaluator.scoring import PredictionError, read_labels, read_predictions
@@ -84,7 +83,7 @@ def run_check(
     ) as result:
         if keep is not None:
             keep_tree(result.output_dir, keep / "output")
-            (keep / "run.log").write_text(result.log, "utf-8")
+            (keep / "run-log.txt").write_text(result.log, "utf-8")
         if kit.info["scoring_program"]:
             return _program(client, kit, result, limits, scratch, keep)
         return Checked(_builtin(kit, result, limits))
@@ -139,45 +138,27 @@ def _program(client, kit, result, limits, scratch, keep) -> Checked:
         (split / name).write_text("".join(f"{i}\n" for i in sorted(ids[side])), "utf-8")
     for path in (split, *split.iterdir()):
         path.chmod(0o555 if path.is_dir() else 0o444)
-    res = kit.info["resources"]["scorer"]
-    scorer_limits = sandboxes.Limits(
-        cpus=float(res["cpus"]),
-        memory_mb=int(res["memory_mb"]),
-        time_limit_s=float(res["time_limit_s"]),
-        output_mb=scorer.SCORES_MB,
-        runtime=limits.runtime,
-    )
-    mounts = {
-        "/scoring": kit.scoring,
-        "/predictions": result.output_dir,
-        "/reference": kit.reference,
-        "/split": split,
-    }
-    with sandboxes.run(
+    scorer_limits = scorer.limits_of(kit.info["resources"]["scorer"], limits.runtime)
+
+    def seen(scored: sandboxes.RunResult) -> None:
+        if keep is not None:
+            keep_tree(scored.output_dir, keep / "scores")
+            (keep / "scorer-log.txt").write_text(scored.log, "utf-8")
+
+    verdict = scorer.run_scorer(
         client,
         image_id=image_id,
         limits=scorer_limits,
-        scratch_dir=scratch,
-        mounts=mounts,
-        output_at="/scores",
-        environment=scorer.ENVIRONMENT,
-        command=scorer.COMMAND,
-        labels={**LABELS, "jiebang.scorer": "1"},
-    ) as scored:
-        if keep is not None:
-            keep_tree(scored.output_dir, keep / "scores")
-            (keep / "scorer.log").write_text(scored.log, "utf-8")
-        verdict = scorer.judge(scored, kit.metric_names, scorer_limits)
-    outcome = Outcome(
-        State.failed if verdict.failure else State.scored,
-        verdict.failure,
-        verdict.code,
-        plain(verdict.params),
-        public_metrics=verdict.public,
-        private_metrics=verdict.private,
-        scorer_log=verdict.log,
-        **measured(result),
+        scratch=scratch,
+        program=kit.scoring,
+        predictions=result.output_dir,
+        reference=kit.reference,
+        split=split,
+        names=kit.metric_names,
+        labels={**LABELS},
+        seen=seen,
     )
+    outcome = verdict.outcome(result)
     return Checked(outcome, scorer_image=image_words)
 
 

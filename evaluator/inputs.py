@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker.errors
@@ -93,9 +95,7 @@ def ensure_split(ctx: Context, challenge: Challenge) -> Path:
 
     def fill(tmp: Path) -> None:
         ids = item_ids(ctx, challenge)
-        public = _mask(
-            challenge.dataset_hash, challenge.split_secret, challenge.public_fraction, ids
-        )
+        public = public_mask(ids, challenge.split_secret, challenge.public_fraction)
         for name, side in (("public.txt", public), ("private.txt", ~public)):
             lines = sorted(ids[side].tolist())
             (tmp / name).write_text("".join(f"{i}\n" for i in lines), "utf-8")
@@ -107,13 +107,12 @@ def item_ids(ctx: Context, challenge: Challenge) -> np.ndarray:
     """The test item ids of a scoring program's challenge: ``data.items``, or the ``id``
     column of a CSV test input (checked when the bundle was opened)."""
     source = challenge.file_with(FileRole.items) or challenge.file_with(FileRole.test_inputs)
-    return _ids(ctx.blobs.path(source.sha256))
-
-
-@lru_cache(maxsize=8)
-def _ids(path: Path) -> np.ndarray:
     column = pd.read_csv(
-        path, usecols=["id"], dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        ctx.blobs.path(source.sha256),
+        usecols=["id"],
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
     )
     return column["id"].str.strip().to_numpy(dtype=object)
 
@@ -161,28 +160,35 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def labels_for(ctx: Context, challenge: Challenge) -> pd.DataFrame:
-    labels_file = challenge.files_with(FileRole.test_labels)[0]
-    return _labels(ctx.blobs.path(labels_file.sha256), challenge.metric)
+@dataclass(frozen=True)
+class Truth:
+    """The built-in scorer's hidden side of one dataset: the labels (with their packed ids,
+    ``evaluator.ids.remember``) and which rows are public. Read once per worker and dataset
+    and kept: the one cache of labels."""
+
+    labels: pd.DataFrame
+    public: np.ndarray
 
 
-def public_rows(ctx: Context, challenge: Challenge) -> np.ndarray:
-    ids = labels_for(ctx, challenge)["id"].to_numpy()
-    return _mask(challenge.dataset_hash, challenge.split_secret, challenge.public_fraction, ids)
+_truths: OrderedDict[tuple, Truth] = OrderedDict()
+_TRUTHS_KEPT = 8
+_truths_lock = threading.Lock()
 
 
-@lru_cache(maxsize=8)
-def _labels(path: Path, metric_name: str) -> pd.DataFrame:
-    return read_labels(path, metric=get_metric(metric_name))
-
-
-_masks: dict[tuple, np.ndarray] = {}
-
-
-def _mask(dataset: str, secret: str, fraction: float, ids: np.ndarray) -> np.ndarray:
-    key = (dataset, secret, fraction)
-    if key not in _masks:
-        if len(_masks) > 8:
-            _masks.clear()
-        _masks[key] = public_mask(ids, secret, fraction)
-    return _masks[key]
+def truth(ctx: Context, challenge: Challenge) -> Truth:
+    key = (challenge.dataset_hash, challenge.split_secret, challenge.metric)
+    with _truths_lock:
+        if key in _truths:
+            _truths.move_to_end(key)
+            return _truths[key]
+    labels_file = challenge.file_with(FileRole.test_labels)
+    labels = read_labels(ctx.blobs.path(labels_file.sha256), metric=get_metric(challenge.metric))
+    found = Truth(
+        labels,
+        public_mask(labels["id"].to_numpy(), challenge.split_secret, challenge.public_fraction),
+    )
+    with _truths_lock:
+        _truths[key] = found
+        while len(_truths) > _TRUTHS_KEPT:
+            _truths.popitem(last=False)
+    return found

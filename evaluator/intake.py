@@ -215,17 +215,40 @@ def lock_team(session: Session, team_id: int) -> None:
         session.execute(update(Team).where(Team.id == team_id).values(name=Team.name))
 
 
-def submit_and_enqueue(session: Session, *, redis, **kwargs) -> Submission:
-    """``submit``, commit, then put it on the queue (after the commit: the row is the truth).
+def submit_and_enqueue(
+    session: Session,
+    *,
+    redis,
+    user: User,
+    challenge: Challenge,
+    upload: BinaryIO,
+    kind: str,
+    blobs: BlobStore,
+    settings: Settings,
+    note: str = "",
+    declared_size: int | None = None,
+) -> Submission:
+    """``submit``, commit, then put it on the queue: the one service that commits itself,
+    because the queue must only ever hear of a committed row (the row is the truth).
 
     If Redis is down the row stays ``queued`` and a worker re-enqueues it at start.
     """
-    settings: Settings = kwargs["settings"]
     try:
         shared = queue.shared_layers(redis, settings.queue_name)
     except RedisError:
         shared = frozenset()
-    submission = submit(session, shared_layers=shared, **kwargs)
+    submission = submit(
+        session,
+        user=user,
+        challenge=challenge,
+        upload=upload,
+        kind=kind,
+        blobs=blobs,
+        settings=settings,
+        note=note,
+        shared_layers=shared,
+        declared_size=declared_size,
+    )
     session.commit()
     try:
         queue.enqueue_new(redis, submission.id, settings)

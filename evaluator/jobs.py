@@ -25,8 +25,6 @@ from evaluator.outcome import (
     audit_fields,
     classify_run,
     failed_run,
-    measured,
-    plain,
     rejected,
     run_failure,
 )
@@ -156,11 +154,12 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
             if challenge.scoring:
                 outcome = _score_with_program(ctx, challenge, result, limits, scratch, labels)
             else:
+                hidden = inputs.truth(ctx, challenge)
                 outcome = classify_run(
                     result,
                     metric=get_metric(challenge.metric),
-                    labels=inputs.labels_for(ctx, challenge),
-                    public=inputs.public_rows(ctx, challenge),
+                    labels=hidden.labels,
+                    public=hidden.public,
                     limits=limits,
                     max_bytes=ctx.settings.max_prediction_bytes,
                 )
@@ -200,17 +199,7 @@ def _score_with_program(ctx, challenge, result, limits, scratch, labels) -> Outc
         labels=labels,
         runtime=limits.runtime,
     )
-    outcome = Outcome(
-        State.failed if verdict.failure else State.scored,
-        verdict.failure,
-        verdict.code,
-        plain(verdict.params),
-        public_metrics=verdict.public,
-        private_metrics=verdict.private,
-        scorer_log=verdict.log,
-        **measured(result),
-    )
-    return outcome
+    return verdict.outcome(result)
 
 
 def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) -> bool:

@@ -97,7 +97,7 @@ TEMPLATES: dict[str, str] = {
     "output.unknown_columns": N_("unknown columns: %(names)s"),
     "output.repeated_columns": N_("repeated columns: %(names)s"),
     "output.missing_columns": N_("%(count)s class columns are missing"),
-    "output.ids": N_("%(file)s: %(problems)s. Write exactly one row for each id in test.csv."),
+    "output.ids": N_("%(file)s: %(problems)s. Write exactly one row for each test id."),
     "output.repeated_ids": N_("%(count)s ids appear more than once, e.g. %(examples)s"),
     "output.unknown_ids": N_("%(count)s ids are not test ids, e.g. %(examples)s"),
     "output.missing_ids": N_("%(count)s test ids are missing, e.g. %(examples)s"),

@@ -22,6 +22,7 @@ import math
 import os
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,8 @@ import sandboxes
 from challenges.models import Challenge
 from evaluator import inputs
 from evaluator.context import Context
-from evaluator.models import Failure
+from evaluator.models import Failure, State
+from evaluator.outcome import Outcome, measured, plain
 
 SCORER_IMAGE = "jiebang/scoring:3.11"
 SCORES, ERROR = "scores.json", "error.txt"
@@ -63,6 +65,19 @@ class Scored:
     params: dict = field(default_factory=dict)
     log: str = ""  # for the sponsor
 
+    def outcome(self, run: sandboxes.RunResult) -> Outcome:
+        """The submission's outcome: the participant's run measured, the scorer's verdict."""
+        return Outcome(
+            State.failed if self.failure else State.scored,
+            self.failure,
+            self.code,
+            plain(self.params),
+            public_metrics=self.public,
+            private_metrics=self.private,
+            scorer_log=self.log,
+            **measured(run),
+        )
+
 
 def image_for(client, challenge: Challenge) -> str:
     """The scorer image's id: the bundle's ``scoring.image``, else the scorer image, else
@@ -80,6 +95,18 @@ def image_for(client, challenge: Challenge) -> str:
     return inputs.base_image(client)
 
 
+def limits_of(resources: dict | None, runtime: str) -> sandboxes.Limits:
+    """The scorer's limits from ``scoring.resources`` (the bundle's defaults when absent)."""
+    resources = resources or {}
+    return sandboxes.Limits(
+        cpus=float(resources.get("cpus", 1.0)),
+        memory_mb=int(resources.get("memory_mb", 2048)),
+        time_limit_s=float(resources.get("time_limit_s", 300)),
+        output_mb=SCORES_MB,
+        runtime=runtime,
+    )
+
+
 def score(
     ctx: Context,
     challenge: Challenge,
@@ -90,23 +117,45 @@ def score(
     runtime: str,
 ) -> Scored:
     """Run the challenge's scorer on ``predictions`` (the finished run's /output)."""
-    resources = (challenge.scoring or {}).get("resources") or {}
-    limits = sandboxes.Limits(
-        cpus=float(resources.get("cpus", 1.0)),
-        memory_mb=int(resources.get("memory_mb", 2048)),
-        time_limit_s=float(resources.get("time_limit_s", 300)),
-        output_mb=SCORES_MB,
-        runtime=runtime,
-    )
-    mounts = {
-        "/scoring": inputs.ensure_program(ctx, challenge),
-        "/predictions": predictions,
-        "/reference": inputs.ensure_reference(ctx, challenge),
-        "/split": inputs.ensure_split(ctx, challenge),
-    }
-    with sandboxes.run(
+    return run_scorer(
         ctx.docker,
         image_id=image_for(ctx.docker, challenge),
+        limits=limits_of((challenge.scoring or {}).get("resources"), runtime),
+        scratch=scratch,
+        program=inputs.ensure_program(ctx, challenge),
+        predictions=predictions,
+        reference=inputs.ensure_reference(ctx, challenge),
+        split=inputs.ensure_split(ctx, challenge),
+        names=[m.name for m in challenge.metrics],
+        labels=labels,
+    )
+
+
+def run_scorer(
+    client,
+    *,
+    image_id: str,
+    limits: sandboxes.Limits,
+    scratch: Path,
+    program: Path,
+    predictions: Path,
+    reference: Path,
+    split: Path,
+    names: list[str],
+    labels: dict[str, str],
+    seen: Callable[[sandboxes.RunResult], None] | None = None,
+) -> Scored:
+    """The scorer in its sandbox with the contract's folders; ``seen`` gets its run's
+    result while /scores still exists (``jiebang check --keep`` copies it)."""
+    mounts = {
+        "/scoring": program,
+        "/predictions": predictions,
+        "/reference": reference,
+        "/split": split,
+    }
+    with sandboxes.run(
+        client,
+        image_id=image_id,
         limits=limits,
         scratch_dir=scratch,
         mounts=mounts,
@@ -115,7 +164,9 @@ def score(
         command=COMMAND,
         labels={**labels, "jiebang.scorer": "1"},
     ) as result:
-        return judge(result, [m.name for m in challenge.metrics], limits)
+        if seen is not None:
+            seen(result)
+        return judge(result, names, limits)
 
 
 def judge(result: sandboxes.RunResult, names: list[str], limits: sandboxes.Limits) -> Scored:

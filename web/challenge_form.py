@@ -9,7 +9,6 @@ checks a bundle; what only that check finds is placed next to its field too.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from pydantic import BaseModel
 from wtforms import (
@@ -37,6 +36,7 @@ from challenges.models import Challenge
 from challenges.scenarios import catalog
 from challenges.schema import DEFAULT_TIMEZONE, SLUG, Data, Limits, Prize, Resources, Target
 from web.challenge_spec import initial
+from web.forms import Form
 from web.i18n import lang
 
 ZONES = (
@@ -110,7 +110,7 @@ def _text(label, size=200, **kwargs):
     return StringField(label, validators=[DataRequired(), Length(max=size)], **kwargs)
 
 
-class ChallengeForm(FlaskForm):
+class ChallengeForm(Form):
     slug = StringField(
         _l("Address (slug)"),
         validators=[

@@ -48,8 +48,8 @@ BUILD_BASE = (
 @click.option(
     "--keep",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep what the run wrote (DIR/output, DIR/run.log) and the scorer's answer "
-    "(DIR/scores, DIR/scorer.log) here.",
+    help="Keep what the run wrote (DIR/output, DIR/run-log.txt) and the scorer's answer "
+    "(DIR/scores, DIR/scorer-log.txt) here.",
 )
 def check(challenge, target, kit, server, token, docker_host, runtime, keep) -> None:
     """Test TARGET on CHALLENGE's public sample before it counts.

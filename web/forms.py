@@ -29,12 +29,25 @@ def valid_email(_form, field) -> None:
         raise ValidationError(translate(exc)) from None
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the site: no field may hold a NUL character (PostgreSQL refuses it
+    in text; the user is told which field instead of meeting a server error)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for item in self:
+            if isinstance(item.data, str) and "\x00" in item.data:
+                item.errors = [*item.errors, _l("Remove the NUL character from this field.")]
+                ok = False
+        return ok
+
+
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), valid_email])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Email"), validators=[DataRequired(), valid_email])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
@@ -44,7 +57,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8)])
     confirm = PasswordField(
@@ -53,15 +66,15 @@ class PasswordForm(FlaskForm):
     )
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(_l("Team name"), validators=[DataRequired(), Length(min=2, max=100)])
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     join_code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=32)])
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(Form):
     kind = RadioField(
         _l("Kind"),
         choices=[
@@ -74,7 +87,7 @@ class SubmitForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Length(max=200)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("Token name"),
         validators=[DataRequired(), Length(max=100)],
@@ -91,7 +104,7 @@ class TokenForm(FlaskForm):
     )
 
 
-class OrgRequestForm(FlaskForm):
+class OrgRequestForm(Form):
     slug = StringField(
         _l("Short name (slug)"),
         validators=[
@@ -105,7 +118,7 @@ class OrgRequestForm(FlaskForm):
     name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=200)])
 
 
-class VerdictForm(FlaskForm):
+class VerdictForm(Form):
     decision = RadioField(
         _l("Verdict"),
         choices=[

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 
 # Pages load their scripts, styles and images from this site only and may not be
 # framed: an admin's or judge's form in a hostile page's frame could be clicked blind.
@@ -40,6 +41,14 @@ class SafeJSONProvider(DefaultJSONProvider):
 
 def init_app(app: Flask, *, production: bool) -> None:
     app.json = SafeJSONProvider(app)
+
+    @app.before_request
+    def _no_nul():
+        # PostgreSQL refuses NUL in text: a 400 that says so, not a 500 on the query. Form
+        # fields are checked by web.forms.Form (a multipart body is parsed by its view).
+        args = request.args
+        if any("\x00" in k or any("\x00" in v for v in args.getlist(k)) for k in args):
+            abort(400, description=_("A query parameter holds a NUL character; remove it."))
 
     @app.after_request
     def _secure(response):

@@ -205,3 +205,47 @@ def test_0006_turns_stored_messages_into_codes_and_back(empty_database_url):
     assert "message_code" not in columns and "message_params" not in columns
     migrate.upgrade(engine)  # and forward again
     engine.dispose()
+
+
+def test_0007_gives_existing_scores_their_metric_by_name_and_back(empty_database_url):
+    """A built-in scorer reports one metric: stored scores become that metric's values."""
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0006")
+    with engine.begin() as conn:
+        _org_and_challenge(conn)
+        _user(conn)
+        conn.execute(
+            text(
+                "INSERT INTO teams (id, challenge_id, name, name_key, join_code, created_by, "
+                "created_at) VALUES (1, 1, 'Team A', 'team a', 'c', 1, '2026-11-01')"
+            )
+        )
+        for sid, public, private in ((1, 0.5, 0.25), (2, None, None), (3, 0.75, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO submissions (id, challenge_id, team_id, user_id, kind, "
+                    "blob_sha256, size, note, status, message_code, message_params, "
+                    "public_score, private_score, log_excerpt, attempts, selected, created_at) "
+                    "VALUES (:id, 1, 1, 1, 'image', 'h', 1, '', 'scored', '', '{}', :pub, "
+                    ":priv, '', 1, false, '2026-11-02 00:00:00')"
+                ),
+                {"id": sid, "pub": public, "priv": private},
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, public_metrics, private_metrics, scorer_log FROM submissions")
+        ).all()
+        scoring = conn.execute(text("SELECT scoring FROM challenges")).scalar()
+    as_dict = lambda v: v if v is None or isinstance(v, dict) else json.loads(v)  # noqa: E731
+    found = {sid: (as_dict(pub), as_dict(priv), log) for sid, pub, priv, log in rows}
+    assert found == {
+        1: ({"accuracy": 0.5}, {"accuracy": 0.25}, ""),
+        2: (None, None, ""),
+        3: ({"accuracy": 0.75}, None, ""),
+    }
+    assert scoring is None  # the built-in scorer
+    _downgrade(engine, "0006")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("submissions")}
+    assert "public_metrics" not in columns and "scorer_log" not in columns

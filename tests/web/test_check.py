@@ -215,7 +215,7 @@ def test_check_scores_a_good_bundle_on_the_sample(
     assert "passed" in result.stdout
     assert "f1_macro (Macro F1): public 1.0000  private 1.0000" in result.stdout
     assert (keep / "output" / "predictions.csv").read_text().startswith("id,prediction\n")
-    assert "solved" in (keep / "run.log").read_text()
+    assert "solved" in (keep / "run-log.txt").read_text()
 
 
 def test_check_fails_a_broken_bundle_with_the_platforms_words(

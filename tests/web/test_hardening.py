@@ -75,3 +75,17 @@ def test_the_session_cookie_is_secure_in_production(settings, engine):
     app = create_app(settings.model_copy(update={"env": "production"}))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert "Strict-Transport-Security" in app.test_client().get("/").headers
+
+
+@pytest.mark.parametrize("path", ["/api/v1/challenges?scenario=%00", "/challenges?q=a%00b"])
+def test_a_nul_in_a_query_is_a_400_not_a_crash(client, path):
+    # PostgreSQL refuses NUL in text: the query reached the database and answered 500.
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_form_field_is_named_not_a_crash(client):
+    response = client.post("/login", data={"email": "a\x00@example.com", "password": "x"})
+    assert response.status_code == 200
+    assert "Remove the NUL character from this field." in response.get_data(as_text=True)

@@ -48,12 +48,12 @@ def test_nested_messages_are_translated_and_joined(client, world, session, publi
     zh = client.get(f"/submissions/{sub.id}/status", headers={"Accept-Language": "zh"})
     assert zh.get_json()["message"] == (
         'predictions.csv：2 个 id 出现了不止一次，例如 "r4", "r9"；'
-        '缺少 1 个测试 id，例如 "r0"。请为 test.csv 中的每个 id 恰好写一行。'
+        '缺少 1 个测试 id，例如 "r0"。请为每个测试 id 恰好写一行。'
     )
     session.expire_all()
     assert session.get(Submission, sub.id).message == (
         'predictions.csv: 2 ids appear more than once, e.g. "r4", "r9"; 1 test ids are '
-        'missing, e.g. "r0". Write exactly one row for each id in test.csv.'
+        'missing, e.g. "r0". Write exactly one row for each test id.'
     )
 
 

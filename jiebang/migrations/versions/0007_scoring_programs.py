@@ -15,17 +15,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("challenges") as batch:
-        batch.add_column(sa.Column("scoring", sa.JSON(), nullable=True))
+    # Plain ADD/DROP COLUMN (SQLite has had DROP COLUMN since 3.35): a batch would copy
+    # and drop the table, which the foreign keys pointing at it forbid on SQLite.
+    op.add_column("challenges", sa.Column("scoring", sa.JSON(), nullable=True))
     if op.get_bind().dialect.name != "sqlite":  # SQLite's INTEGER holds 64 bits already
         # Folders of test data run to gigabytes.
         op.alter_column(
             "challenge_files", "size", type_=sa.BigInteger(), existing_type=sa.Integer()
         )
-    with op.batch_alter_table("submissions") as batch:
-        batch.add_column(sa.Column("public_metrics", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("private_metrics", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("scorer_log", sa.Text(), nullable=False, server_default=""))
+    op.add_column("submissions", sa.Column("public_metrics", sa.JSON(), nullable=True))
+    op.add_column("submissions", sa.Column("private_metrics", sa.JSON(), nullable=True))
+    op.add_column(
+        "submissions", sa.Column("scorer_log", sa.Text(), nullable=False, server_default="")
+    )
     # A built-in scorer reports one metric: existing scores become that metric's values.
     bind = op.get_bind()
     subs = sa.table(
@@ -57,13 +59,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_column("scorer_log")
-        batch.drop_column("private_metrics")
-        batch.drop_column("public_metrics")
+    for column in ("scorer_log", "private_metrics", "public_metrics"):
+        op.drop_column("submissions", column)
     if op.get_bind().dialect.name != "sqlite":
         op.alter_column(
             "challenge_files", "size", type_=sa.Integer(), existing_type=sa.BigInteger()
         )
-    with op.batch_alter_table("challenges") as batch:
-        batch.drop_column("scoring")
+    op.drop_column("challenges", "scoring")
