@@ -54,15 +54,16 @@ def _format_errors(error: ValidationError) -> list[str]:
 
 
 @contextmanager
-def open_bundle(path: Path) -> Iterator[Bundle]:
-    """Parse and check a bundle; a zip is extracted to a temporary folder for the duration."""
+def open_bundle(path: Path, *, workdir: Path | None = None) -> Iterator[Bundle]:
+    """Parse and check a bundle; a zip is extracted to a temporary folder (in ``workdir``:
+    a bundle of gigabytes belongs on a disk, not in a tmpfs) for the duration."""
     path = Path(path)
     if path.is_dir():
         yield _read(path.resolve())
         return
     if not zipfile.is_zipfile(path):
         raise ChallengeBundleError([f"{path.name}: not a folder or a zip file"])
-    tmp = Path(tempfile.mkdtemp(prefix="jiebang-bundle-"))
+    tmp = Path(tempfile.mkdtemp(prefix="jiebang-bundle-", dir=workdir))
     try:
         _extract(path, tmp)
         entries = [p for p in tmp.iterdir()]

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sandbox_runtime: Literal["runc", "runsc"] = "runc"
     max_image_bytes: int = 2 * GiB
     max_bundle_bytes: int = 100 * MiB
+    # A sponsor's challenge bundle (zip): folders of images, audio or documents.
+    max_challenge_bytes: int = 20 * GiB
     # The body of any request but a file upload (JSON, forms): parsed in memory.
     max_request_bytes: int = 1 * MiB
     max_prediction_bytes: int = 256 * MiB

@@ -25,7 +25,7 @@ from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
 from web.roles import allowed_or_404, role_required
-from web.uploads import large_body
+from web.uploads import challenge_body, large_body, work_dir
 
 bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
 
@@ -168,7 +168,7 @@ def dashboard(slug: str):
 
 
 @bp.post("/challenges")
-@large_body
+@challenge_body
 @role_required(Role.sponsor, Role.admin)
 def upload_bundle():
     upload = request.files.get("bundle")
@@ -178,11 +178,11 @@ def upload_bundle():
     if upload is None or not upload.filename:
         problems = [_("Choose a bundle: a zip with challenge.yaml and its data files.")]
     else:
-        with tempfile.TemporaryDirectory(prefix="jiebang-upload-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="jiebang-upload-", dir=work_dir()) as tmp:
             path = Path(tmp) / "bundle.zip"
             upload.save(path)
             try:
-                with open_bundle(path) as bundle:
+                with open_bundle(path, workdir=Path(tmp)) as bundle:
                     item = challenges.create_from_bundle(
                         session, bundle=bundle, blobs=services().blobs, actor=current_user
                     )

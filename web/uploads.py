@@ -14,12 +14,15 @@ Whatever is not kept is removed when the request ends, however it ends.
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 from typing import IO
 
 from flask import Request, current_app
 
 from jiebang.blobs import Incoming, disk_full
 from jiebang.errors import Unavailable
+from jiebang.settings import MiB
 from web.ext import services
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,20 @@ def large_body(view):
     2 GiB in memory, ``POST /api/v1/tokens`` before any login."""
     view.large_body = True
     return view
+
+
+def work_dir() -> Path:
+    """Where a request unpacks large uploads: on the data disk, beside the blobs."""
+    path = services().settings.data_dir / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def challenge_body(view):
+    """Mark a view that takes a sponsor's challenge bundle: a large body up to
+    ``max_challenge_bytes`` (folders of test data run to gigabytes)."""
+    view.body_cap = "max_challenge_bytes"
+    return large_body(view)
 
 
 def into_blobs(view):
@@ -61,7 +78,8 @@ class UploadRequest(Request):
         settings = current_app.config["JIEBANG"]
         view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
         if getattr(view, "large_body", False):
-            return settings.max_upload_request_bytes
+            cap = getattr(view, "body_cap", None)
+            return getattr(settings, cap) + MiB if cap else settings.max_upload_request_bytes
         return settings.max_request_bytes
 
     @max_content_length.setter
@@ -76,6 +94,9 @@ class UploadRequest(Request):
         content_length: int | None = None,
     ) -> IO[bytes]:
         view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
+        if getattr(view, "body_cap", None):
+            # Gigabytes: on the data disk, never in /tmp (often a tmpfs, i.e. memory).
+            return tempfile.TemporaryFile(dir=work_dir())
         if not getattr(view, "into_blobs", False):
             return super()._get_file_stream(
                 total_content_length, content_type, filename, content_length

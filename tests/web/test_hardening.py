@@ -89,3 +89,44 @@ def test_a_nul_in_a_form_field_is_named_not_a_crash(client):
     response = client.post("/login", data={"email": "a\x00@example.com", "password": "x"})
     assert response.status_code == 200
     assert "Remove the NUL character from this field." in response.get_data(as_text=True)
+
+
+def test_a_challenge_bundle_may_be_larger_than_any_submission(
+    settings, engine, world, session, token_for, monkeypatch, tmp_path
+):
+    """Bundles carry folders of test data: their cap is max_challenge_bytes, and the upload
+    lands on the data disk (data_dir/tmp), never in /tmp."""
+    from web.app import create_app
+
+    settings.max_image_bytes = settings.max_bundle_bytes = 1 * MiB
+    settings.max_challenge_bytes = 6 * MiB
+    app = create_app(settings)
+    client = app.test_client()
+    sponsor = world.user("big-sponsor@example.com", role="sponsor", org=world.org())
+    session.commit()
+    spooled = []
+    real = __import__("tempfile").TemporaryFile
+
+    def watch(*args, **kwargs):
+        spooled.append(kwargs.get("dir"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("web.uploads.tempfile.TemporaryFile", watch)
+
+    def push(size: int):
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("challenge.yaml", "slug: x\n")
+            z.writestr("padding.bin", bytes(size))
+        return client.post(
+            "/api/v1/challenges",
+            data={"bundle": (io.BytesIO(data.getvalue()), "bundle.zip")},
+            content_type="multipart/form-data",
+            headers=token_for(sponsor),
+        )
+
+    accepted = push(3 * MiB)  # over the 2 MiB any submission may be, under the bundle cap
+    assert accepted.status_code == 400, accepted.get_json()  # read: its challenge.yaml is bad
+    assert accepted.get_json()["error"]["code"] == "invalid_bundle"
+    assert spooled and all(d == settings.data_dir / "tmp" for d in spooled)
+    assert push(7 * MiB).status_code == 413

@@ -25,7 +25,7 @@ from web.api.base import bearer_user, bp, paging, parse, token_required
 from web.api.openapi import PAGING, doc
 from web.errors import api_error
 from web.ext import cached_board, db, services
-from web.uploads import large_body
+from web.uploads import challenge_body, work_dir
 
 BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
 
@@ -132,7 +132,7 @@ def winners():
 
 
 @bp.post("/challenges")
-@large_body
+@challenge_body
 @doc(
     "Sponsor: upload a challenge bundle (zip) as a draft",
     s.ChallengeCreated,
@@ -149,11 +149,11 @@ def push_challenge():
     # The role before the bundle is read; the service asks again with its organization.
     require(db(), g.api_user, Action.create_challenge)
     session = db()
-    with tempfile.TemporaryDirectory(prefix="jiebang-push-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="jiebang-push-", dir=work_dir()) as tmp:
         path = Path(tmp) / "bundle.zip"
         upload.save(path)
         try:
-            with open_bundle(path) as bundle:
+            with open_bundle(path, workdir=Path(tmp)) as bundle:
                 item = challenges.create_from_bundle(
                     session, bundle=bundle, blobs=services().blobs, actor=g.api_user
                 )
