@@ -165,6 +165,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["metric_name"] = metric_name
     app.jinja_env.globals["metric_title"] = metric_title
+    app.jinja_env.filters["metric_of"] = lambda name, challenge: metric_title(challenge, name)
     app.jinja_env.filters["target_text"] = target_text
     app.jinja_env.globals.update(
         utcnow=utcnow,
