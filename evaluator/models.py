@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.models import Challenge, Team
@@ -59,7 +70,8 @@ class Submission(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    # None only for a dry run (``dry_run``): it belongs to no team.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))
     blob_sha256: Mapped[str] = mapped_column(String(64))
@@ -92,12 +104,15 @@ class Submission(Base):
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
     # A judge's re-run of another submission: same file, never on a board or a quota.
     rerun_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    # A sponsor's reference solution run before review (``evaluator.dryrun``): no team,
+    # never on a board, a quota or a team's list.
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     challenge: Mapped[Challenge] = relationship(lazy="joined")
-    team: Mapped[Team] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")
 
     @property

@@ -1,6 +1,8 @@
 import json
 
+import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from jiebang import migrate
 from jiebang.db import Base, make_engine
@@ -249,3 +251,50 @@ def test_0007_gives_existing_scores_their_metric_by_name_and_back(empty_database
     with engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("submissions")}
     assert "public_metrics" not in columns and "scorer_log" not in columns
+
+
+def test_0008_adds_dry_run_and_lets_a_dry_run_have_no_team(empty_database_url):
+    """Existing submissions are not dry runs; a row with no team fits after 0008 (SQLite
+    included: its NOT NULL is dropped without a table copy) and goes on the way back."""
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0007")
+    insert = (
+        "INSERT INTO submissions (id, challenge_id, team_id, user_id, kind, blob_sha256, size, "
+        "note, status, message_code, message_params, log_excerpt, attempts, selected, "
+        "created_at{extra}) VALUES (:id, 1, :team, 1, 'image', 'h', 1, '', 'queued', '', '{{}}', "
+        "'', 0, false, '2026-11-02 00:00:00'{values})"
+    )
+    with engine.begin() as conn:
+        _org_and_challenge(conn)
+        _user(conn)
+        conn.execute(
+            text(
+                "INSERT INTO teams (id, challenge_id, name, name_key, join_code, created_by, "
+                "created_at) VALUES (1, 1, 'Team A', 'team a', 'c', 1, '2026-11-01')"
+            )
+        )
+        conn.execute(text(insert.format(extra="", values="")), {"id": 1, "team": 1})
+        conn.execute(text("INSERT INTO team_bests VALUES (1, 1, 1, 0.5, '2026-11-02', 1, 1, 1)"))
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(insert.format(extra=", dry_run", values=", true")), {"id": 2, "team": None}
+        )
+        rows = conn.execute(text("SELECT id, team_id, dry_run FROM submissions ORDER BY id"))
+        assert [(i, t, bool(d)) for i, t, d in rows] == [(1, 1, False), (2, None, True)]
+    with engine.connect() as conn:  # a new connection reads the changed schema
+        team_id = next(
+            c for c in inspect(conn).get_columns("submissions") if c["name"] == "team_id"
+        )
+        assert team_id["nullable"] is True
+        # The foreign keys still hold: a team that does not exist is refused.
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(insert.format(extra="", values="")), {"id": 3, "team": 99})
+    _downgrade(engine, "0007")
+    with engine.connect() as conn:
+        columns = {c["name"]: c for c in inspect(conn).get_columns("submissions")}
+        ids = [r[0] for r in conn.execute(text("SELECT id FROM submissions"))]
+    assert "dry_run" not in columns and columns["team_id"]["nullable"] is False
+    assert ids == [1]  # the dry run went; the team's submission stayed
+    migrate.upgrade(engine)  # and forward again
+    engine.dispose()
