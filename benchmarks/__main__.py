@@ -1,6 +1,6 @@
 """Every benchmark, one after another: ``.venv/bin/python -m benchmarks``.
 
-    .venv/bin/python -m benchmarks                  # all of them, full size (about 25 minutes)
+    .venv/bin/python -m benchmarks                  # all of them, full size (about 32 minutes)
     .venv/bin/python -m benchmarks --quick          # smaller sizes, a few minutes
     .venv/bin/python -m benchmarks boards uploads   # only these
 
@@ -23,6 +23,7 @@ FULL = {
     "boards": ["benchmarks.boards"],
     "uploads": ["benchmarks.uploads", "--size-mb", "1024"],
     "pipeline": ["benchmarks.pipeline", "--throughput", "300", "--memory", "1000"],
+    "scoring-program": ["benchmarks.scoring_program"],
 }
 QUICK = {
     "scoring": ["benchmarks.run", "--rows", "200000", "--runs", "3"],
@@ -56,6 +57,7 @@ QUICK = {
         "--profile",
         "5",
     ],
+    "scoring-program": ["benchmarks.scoring_program", "--quick"],
 }
 
 

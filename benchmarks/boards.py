@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import json
 import os
 import re
 import shutil
@@ -61,9 +62,15 @@ def _copy(conn, table: str, columns: list[str], rows) -> None:
         copy.write(buf.getvalue())
 
 
-def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
+def seed(
+    settings, *, teams: int, submissions: int, seed: int = 1, three_metrics: bool = False
+) -> str:
     """One open challenge with ``teams`` one-member teams and ``submissions`` rows;
-    most are scored, some failed, a few are judges' re-runs. Returns the slug."""
+    most are scored, some failed, a few are judges' re-runs. Returns the slug.
+
+    ``three_metrics``: the challenge is the detection example (a scoring program declaring
+    map50, map and recall) and every scored row carries all three on each side, as a
+    scorer's result is recorded; else the digits table (one built-in metric, no metrics)."""
     from challenges import service
     from challenges.bundle import open_bundle
     from evaluator.models import State
@@ -76,7 +83,8 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
     sessions = make_sessionmaker(engine)
     with tempfile.TemporaryDirectory() as tmp, sessions() as session:
         accounts.create_org(session, slug="example-logistics", name="Example Logistics")
-        bundle_dir = demo.prepare_bundle(Path(tmp) / "bundle", now=utcnow())
+        example = demo.EXAMPLES[2] if three_metrics else demo.DIGITS
+        bundle_dir = demo.prepare_bundle(Path(tmp) / "bundle", now=utcnow(), example=example)
         with open_bundle(bundle_dir) as bundle:
             item = service.create_from_bundle(
                 session, bundle=bundle, blobs=BlobStore(settings.blob_dir)
@@ -141,6 +149,15 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
         roll = rng.random(submissions)
         runtime = rng.uniform(1, 90, submissions)
         memory = rng.uniform(50, 900, submissions)
+        # mAP@0.5:0.95 below mAP@0.5, recall near it: plausible, varied JSON per row.
+        strict = np.round(public * rng.uniform(0.5, 0.8, submissions), 6)
+        recall = np.round(np.clip(public + rng.normal(0, 0.05, submissions), 0, 1), 6)
+
+        def metrics(i: int, side: np.ndarray) -> str:
+            if not three_metrics:
+                return "\\N"
+            values = {"map50": float(side[i]), "map": float(strict[i]), "recall": float(recall[i])}
+            return json.dumps(values)
 
         def rows():
             for i in range(submissions):
@@ -161,6 +178,8 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
                     "crash" if failed else "\\N",
                     pub,
                     priv,
+                    "\\N" if failed else metrics(i, public),
+                    "\\N" if failed else metrics(i, private),
                     f"{runtime[i]:.3f}",
                     f"{memory[i]:.1f}",
                     "1",
@@ -187,6 +206,8 @@ def seed(settings, *, teams: int, submissions: int, seed: int = 1) -> str:
                 "failure",
                 "public_score",
                 "private_score",
+                "public_metrics",
+                "private_metrics",
                 "runtime_s",
                 "peak_memory_mb",
                 "attempts",
@@ -370,6 +391,11 @@ def main() -> None:
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--no-wrk", action="store_true")
+    parser.add_argument(
+        "--three-metrics",
+        action="store_true",
+        help="the detection example: three metrics per submission (else the digits table)",
+    )
     args = parser.parse_args()
 
     from jiebang import migrate
@@ -390,7 +416,12 @@ def main() -> None:
         migrate.upgrade(engine)
         engine.dispose()
         start = time.perf_counter()
-        slug = seed(settings, teams=args.teams, submissions=args.submissions)
+        slug = seed(
+            settings,
+            teams=args.teams,
+            submissions=args.submissions,
+            three_metrics=args.three_metrics,
+        )
         made = time.perf_counter() - start
         print(
             f"{args.teams:,} teams, {args.submissions:,} submissions on PostgreSQL "
