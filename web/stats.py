@@ -17,8 +17,9 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from challenges.metrics import better, get_metric
+from challenges.metrics import better
 from challenges.models import Challenge, Membership, Team
+from challenges.ranking import ranking_of
 from evaluator.models import State, Submission
 from jiebang.db import utcnow
 from web import charts
@@ -124,7 +125,9 @@ class History:
 
 def history(session: Session, challenge: Challenge, team_id: int) -> History:
     """The team's public scores, and the board's best public score each time it improved."""
-    metric = get_metric(challenge.metric)
+    # The board's direction, from a scoring program's declared metric (map50) as well as a
+    # built-in one: get_metric knows only the built-ins (the team page was a 500).
+    metric = ranking_of(challenge)
     mine, top, best = [], [], None
     for row in _rows(session, challenge):
         if row.status != State.scored.value or row.public_score is None:
