@@ -58,14 +58,16 @@ class Action(enum.StrEnum):
     see_logs = "see_logs"  # target: the challenge of a submission the user may see
     choose_final = "choose_final"  # target: a submission
     see_audit = "see_audit"
+    dry_run = "dry_run"  # run a reference solution on the hidden data, see its results
 
 
 class SubmissionLike(Protocol):
     """What the rules read of a submission (its model lives above this package)."""
 
     id: int
-    team_id: int
+    team_id: int | None
     rerun_of_id: int | None
+    dry_run: bool
     challenge: Challenge
 
 
@@ -102,6 +104,17 @@ def _managers(session, user, challenge: Challenge, now):
     if is_admin(user) or is_sponsor_of(user, challenge):
         return None
     return _no_challenge(challenge)
+
+
+def _dry_runners(session, user, challenge: Challenge, now):
+    """The challenge's sponsor members and administrators, who test its scorer; a team
+    never (a dry run scores on the hidden data). Whether the challenge still takes one
+    (not after close, one at a time) is the service's precondition."""
+    if is_admin(user) or is_sponsor_of(user, challenge):
+        return None
+    if challenge.status in PREVIEW:
+        return _no_challenge(challenge)
+    return Forbidden("dry_run", "Only the challenge's sponsor and administrators make dry runs.")
 
 
 def _viewers(session, user, challenge: Challenge, now):
@@ -179,13 +192,17 @@ def _competitors(session, user, challenge: Challenge, now):
 
 def _team_of_submission(session, user, sub: SubmissionLike, now):
     """The submission's own team (re-runs are the judges' own)."""
-    if user is not None and sub.rerun_of_id is None and is_member(session, user, sub.team_id):
+    if sub.team_id is None or sub.rerun_of_id is not None:  # a dry run; a judges' re-run
+        return _no_submission(sub)
+    if user is not None and is_member(session, user, sub.team_id):
         return None
     return _no_submission(sub)
 
 
 def _submission_viewers(session, user, sub: SubmissionLike, now):
     if _team_of_submission(session, user, sub, now) is None:
+        return None
+    if sub.dry_run and _dry_runners(session, user, sub.challenge, now) is None:
         return None
     if _overseers(session, user, sub.challenge, now) is None:
         return None
@@ -229,6 +246,7 @@ RULES: dict[Action | AccountAction, Rule] = {
     Action.see_logs: _log_readers,
     Action.choose_final: _team_of_submission,
     Action.see_audit: _staff,
+    Action.dry_run: _dry_runners,
 }
 
 

@@ -115,39 +115,24 @@ def submit(
     so that an upload over the cap is refused before a byte of it is read.
     """
     now = now or utcnow()
-    try:
-        kind = Kind(kind)
-    except ValueError:
-        raise Invalid(
-            "kind", "kind must be 'image' (a docker save archive) or 'bundle' (a zip)."
-        ) from None
+    kind = parse_kind(kind)
     team_id = check_may_submit(session, user=user, challenge=challenge, now=now)
-    cap = settings.max_image_bytes if kind == Kind.image else settings.max_bundle_bytes
-    too_large = Invalid(
-        "file", "The file is larger than %(mb)d MB; make it smaller.", mb=cap // 1024**2
+    blob, image_id = store_upload(
+        session,
+        upload=upload,
+        kind=kind,
+        blobs=blobs,
+        settings=settings,
+        shared_layers=shared_layers,
+        declared_size=declared_size,
     )
-    if declared_size is not None and declared_size > cap:
-        raise too_large
-    try:
-        blob = blobs.put_stream(upload, max_bytes=cap)
-    except BlobTooLarge:
-        raise too_large from None
-    except OSError as exc:
-        if not disk_full(exc):
-            raise
-        log.error("blob store is full: %s", exc)
-        raise Unavailable(
-            "file",
-            "The platform is out of storage space; nothing was kept. Try again later.",
-        ) from None
-    image_id = _validate(blobs, blob.sha256, kind, session, shared_layers)
     # The check above let the upload stream; parallel uploads of one team all passed
     # it. Decide again under the team's lock, which the caller's commit releases.
     lock_team(session, team_id)
     try:
         check_may_submit(session, user=user, challenge=challenge, now=now)
     except (Forbidden, TooMany):
-        _drop_if_unused(blobs, blob.sha256, session)
+        drop_if_unused(blobs, blob.sha256, session)
         raise
     submission = Submission(
         image_id=image_id,
@@ -177,6 +162,48 @@ def submit(
     return submission
 
 
+def parse_kind(kind: str) -> Kind:
+    try:
+        return Kind(kind)
+    except ValueError:
+        raise Invalid(
+            "kind", "kind must be 'image' (a docker save archive) or 'bundle' (a zip)."
+        ) from None
+
+
+def store_upload(
+    session: Session,
+    *,
+    upload: BinaryIO,
+    kind: Kind,
+    blobs: BlobStore,
+    settings: Settings,
+    shared_layers: frozenset[str],
+    declared_size: int | None,
+):
+    """Store the upload under its size cap and validate it; returns the blob and the
+    image id an image archive loads as (shared by submissions and dry runs)."""
+    cap = settings.max_image_bytes if kind == Kind.image else settings.max_bundle_bytes
+    too_large = Invalid(
+        "file", "The file is larger than %(mb)d MB; make it smaller.", mb=cap // 1024**2
+    )
+    if declared_size is not None and declared_size > cap:
+        raise too_large
+    try:
+        blob = blobs.put_stream(upload, max_bytes=cap)
+    except BlobTooLarge:
+        raise too_large from None
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        log.error("blob store is full: %s", exc)
+        raise Unavailable(
+            "file",
+            "The platform is out of storage space; nothing was kept. Try again later.",
+        ) from None
+    return blob, _validate(blobs, blob.sha256, kind, session, shared_layers)
+
+
 def _validate(
     blobs: BlobStore, sha256: str, kind: Kind, session: Session, shared: frozenset[str]
 ) -> str | None:
@@ -191,12 +218,12 @@ def _validate(
         sandboxes.check_bundle(path)
         return None
     except (sandboxes.ArchiveError, sandboxes.CodeBundleError) as exc:
-        _drop_if_unused(blobs, sha256, session)
+        drop_if_unused(blobs, sha256, session)
         # Words keep the refusal's code, so the web layer shows it in the reader's language.
         raise Invalid("file", "%(reason)s", reason=Words(exc.code, exc.params)) from None
 
 
-def _drop_if_unused(blobs: BlobStore, sha256: str, session: Session) -> None:
+def drop_if_unused(blobs: BlobStore, sha256: str, session: Session) -> None:
     used = session.scalar(select(Submission.id).where(Submission.blob_sha256 == sha256))
     if used is None:
         blobs.path(sha256).unlink(missing_ok=True)

@@ -23,6 +23,7 @@ def team_submissions(session: Session, *, team_id: int, page: int, per_page: int
     query = (
         select(Submission)
         .where(Submission.team_id == team_id, Submission.rerun_of_id.is_(None))
+        # (a dry run has no team: never on a team's list)
         .order_by(Submission.id.desc())
         .options(_WITH_CHALLENGE)
     )

@@ -83,6 +83,8 @@ def audit_fields(sub: Submission) -> dict:
         private_metrics=sub.private_metrics,
         runtime_s=sub.runtime_s,
         rerun_of=sub.rerun_of_id,
+        # Only a dry run says so: every other event keeps the shape it always had.
+        **({"dry_run": True} if sub.dry_run else {}),
     )
 
 

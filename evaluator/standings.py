@@ -47,8 +47,9 @@ def _upsert(session: Session, model, row: dict, *, key: str, update) -> None:
 
 
 def note_scored(session: Session, sub: Submission) -> None:
-    """Count a newly scored submission towards its team's best and entries."""
-    if sub.rerun_of_id is not None:
+    """Count a newly scored submission towards its team's best and entries (a re-run
+    or a dry run counts towards nothing and changes no board)."""
+    if sub.rerun_of_id is not None or sub.dry_run:
         return
     if sub.public_score is not None:
         _keep_best(session, sub, ranking_of(sub.challenge))
@@ -121,6 +122,7 @@ def bests_from_submissions(challenge: Challenge):
             Submission.challenge_id == challenge.id,
             Submission.status == State.scored.value,
             Submission.rerun_of_id.is_(None),
+            Submission.dry_run.is_(False),
             score.is_not(None),
         )
         .subquery()

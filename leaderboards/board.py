@@ -133,6 +133,7 @@ def private_board(session: Session, challenge: Challenge) -> list[Entry]:
             Submission.challenge_id == challenge.id,
             Submission.status == State.scored.value,
             Submission.rerun_of_id.is_(None),
+            Submission.dry_run.is_(False),  # a sponsor's dry run: on no board
         )
         .subquery()
     )

@@ -23,6 +23,7 @@ def pending(session: Session, challenge: Challenge) -> int:
     query = select(func.count()).where(
         Submission.challenge_id == challenge.id,
         Submission.rerun_of_id.is_(None),
+        Submission.dry_run.is_(False),  # a dry run changes no board: freezing need not wait
         Submission.status.in_(WAITING_OR_RUNNING),
     )
     return session.scalar(query)

@@ -406,3 +406,31 @@ def push(bundle: Path, server, token) -> None:
             _zip_folder(bundle, archive)
         body = client.upload("/api/v1/challenges", "bundle", archive, {})
     click.echo(f"uploaded {body['slug']} ({body['status']}); request a review when it is ready")
+
+
+@click.command("dry-run")
+@click.argument("challenge")
+@click.argument("target")
+@click.option("--note", default="")
+@click.option("--wait", is_flag=True, help="Follow the dry run until it is final.")
+@click.option("--full", is_flag=True, help="Upload the platform's base layers too.")
+@server_option
+@token_option
+def dry_run(challenge: str, target: str, note: str, wait: bool, full: bool, server, token) -> None:
+    """Sponsors: run a reference solution (PATH or IMAGE_TAG, as for submit) on the
+    challenge's hidden data and scorer, before review; it goes on no board."""
+    client = Client(server, token)
+    client.headers()
+    with tempfile.TemporaryDirectory(prefix="jiebang-dry-run-") as tmp:
+        path, kind = prepare_upload(target, Path(tmp))
+        if kind == "image" and not full:
+            path = _thin(client, path, Path(tmp))
+        body = client.upload(
+            f"/api/v1/challenges/{challenge}/dry-runs", "file", path, {"kind": kind, "note": note}
+        )
+    click.echo(f"dry run {body['id']} {body['status']}")
+    if wait:
+        client.follow(body["id"])
+        # The list shows the sponsor everything: both sides' metrics and both logs.
+        runs = client.call("GET", f"/api/v1/challenges/{challenge}/dry-runs")["dry_runs"]
+        _show(next(r for r in runs if r["id"] == body["id"]))

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from jiebang.cli import Runtime, pass_runtime
-from web.client import push
+from web.client import dry_run, push
 
 
 @click.group()
@@ -155,6 +155,43 @@ def reconcile(rt: Runtime) -> None:
     )
 
 
+@click.group("audit")
+def audit() -> None:
+    """The hash-chained audit log, and the live state checked against it."""
+
+
+@audit.command("verify")
+@click.option("--head", help="A head hash printed earlier: it must still be in the log.")
+@pass_runtime
+def audit_verify(rt: Runtime, head: str | None) -> None:
+    """Check that no audit event was edited or removed, then that the live submissions,
+    boards, verdicts and awards agree with what the log recorded. Keep the printed head
+    outside the platform: giving it to a later run also detects events cut from the end.
+    Exits non-zero on any problem."""
+    from jiebang import audit as chain
+    from leaderboards.verify import verify_state
+
+    with rt.session() as session:
+        result = chain.verify(session, head=head)
+        if not result.ok:
+            raise click.ClickException(f"audit log broken: {result.problem}")
+        state = verify_state(session)
+    if state.agrees:
+        click.echo(
+            f"audit log intact: {result.events} events; state agrees with the log; "
+            f"head {result.head}"
+        )
+        return
+    click.echo(f"audit log intact: {result.events} events; head {result.head}")
+    for line in state.first:
+        click.echo(f"  {line}")
+    if state.count > len(state.first):
+        click.echo(f"  ... and {state.count - len(state.first)} more")
+    raise click.ClickException(
+        f"the live state disagrees with the audit log in {state.count} places"
+    )
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -169,3 +206,4 @@ def serve(rt: Runtime, host: str, port: int) -> None:
 
 
 challenges.add_command(push)
+challenges.add_command(dry_run)

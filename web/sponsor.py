@@ -1,4 +1,5 @@
-"""Sponsors' pages: their challenges, the challenge form, a bundle upload, the dashboard."""
+"""Sponsors' pages: their challenges, the challenge form, a bundle upload, the dashboard,
+dry runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from challenges import service as challenges
 from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.models import Challenge
 from challenges.policy import AccountAction, Action, can
+from evaluator import dryrun
 from jiebang import accounts
 from jiebang.accounts import Role
 from jiebang.errors import NotFound, ServiceError
@@ -24,8 +26,9 @@ from web.challenge_form import make_form
 from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
+from web.forms import SubmitForm
 from web.roles import allowed_or_404, role_required
-from web.uploads import challenge_body, large_body, work_dir
+from web.uploads import challenge_body, into_blobs, large_body, work_dir
 
 bp = Blueprint("sponsor", __name__, url_prefix="/sponsor")
 
@@ -152,6 +155,7 @@ def dashboard(slug: str):
     item = _managed(slug)
     session = db()
     numbers = stats.dashboard(session, item)
+    can_dry_run = can(session, current_user, Action.dry_run, item)
     private = None
     if can(session, current_user, Action.see_private_board, item):
         private = cached_board(item, private=True, page=1, per_page=100).entries
@@ -164,7 +168,43 @@ def dashboard(slug: str):
         board=public_board(session, item, limit=10),
         private_board=private,
         judges=lifecycle.judges_of(session, item),
+        dry_runs=dryrun.dry_runs(session, item) if can_dry_run else None,
+        dry_run_open=can_dry_run and item.status in dryrun.TAKES_DRY_RUNS,
+        dry_run_form=SubmitForm(),
     )
+
+
+@bp.post("/challenges/<slug>/dry-runs")
+@into_blobs
+@role_required(Role.sponsor, Role.admin)
+def dry_run(slug: str):
+    item = _managed(slug)
+    allowed_or_404(Action.dry_run, item)
+    back = url_for("sponsor.dashboard", slug=slug) + "#dry-run-h"
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file to upload."), "error")
+        return redirect(back)
+    session = db()
+    svc = services()
+    try:
+        dryrun.submit_dry_run_and_enqueue(
+            session,
+            redis=svc.redis,
+            user=current_user,
+            challenge=item,
+            upload=form.file.data.stream,
+            kind=form.kind.data,
+            blobs=svc.blobs,
+            settings=svc.settings,
+            note=form.note.data or "",
+        )
+    except ServiceError as exc:
+        session.rollback()
+        flash(translate(exc), "error")
+        return redirect(back)
+    flash(_("Dry run received; it is queued for evaluation."), "success")
+    return redirect(back)
 
 
 @bp.post("/challenges")

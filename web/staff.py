@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from challenges import lifecycle
 from challenges import service as challenges
 from challenges.models import Challenge, ChallengeJudge, Status
+from evaluator import dryrun
 from jiebang import accounts
 from jiebang import orgs as org_services
 from jiebang.errors import NotFound, ServiceError
@@ -64,6 +65,11 @@ def admin():
         orgs=organizations,
         pending_orgs=[o for o in organizations if not o.approved],
         roles=[r.value for r in accounts.Role],
+        # What a reference solution scored, next to "Approve": a challenge whose scorer
+        # fails on it is visibly not ready.
+        dry_runs=dryrun.latest(
+            session, [c.id for c in items if c.status in (Status.draft, Status.in_review)]
+        ),
     )
 
 

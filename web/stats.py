@@ -46,7 +46,11 @@ def _rows(session: Session, challenge: Challenge):
         Submission.status,
         Submission.failure,
         Submission.public_score,
-    ).where(Submission.challenge_id == challenge.id, Submission.rerun_of_id.is_(None))
+    ).where(
+        Submission.challenge_id == challenge.id,
+        Submission.rerun_of_id.is_(None),
+        Submission.dry_run.is_(False),  # the sponsor's own dry runs are not participation
+    )
     return session.execute(query.order_by(Submission.created_at, Submission.id)).all()
 
 

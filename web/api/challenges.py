@@ -12,7 +12,7 @@ from challenges import lifecycle
 from challenges import service as challenges
 from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.policy import Action, can, require
-from evaluator import kit
+from evaluator import dryrun, kit
 from evaluator.queue import base_image
 from jiebang import audit
 from jiebang.accounts import get_user_by_email
@@ -23,9 +23,10 @@ from web.api import read
 from web.api import schemas as s
 from web.api.base import bearer_user, bp, paging, parse, token_required
 from web.api.openapi import PAGING, doc
+from web.api.submissions import UPLOAD
 from web.errors import api_error
 from web.ext import cached_board, db, services
-from web.uploads import challenge_body, work_dir
+from web.uploads import challenge_body, into_blobs, work_dir
 
 BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
 
@@ -216,6 +217,55 @@ def assign_judge(slug: str):
     lifecycle.assign_judge(session, _public(slug), judge=judge, actor=g.api_user)
     session.commit()
     return read.reply(s.JudgeAssigned(slug=slug, judge=judge.email), 201)
+
+
+@bp.post("/challenges/<slug>/dry-runs")
+@into_blobs
+@doc(
+    "Sponsor: a dry run of a reference solution on the hidden data, before review",
+    s.SubmissionCreated,
+    tag="sponsors",
+    status=201,
+    scope="manage",
+    multipart=UPLOAD,
+    details=(
+        "Runs an image archive or code bundle exactly as a team's submission runs, scorer "
+        "included, in any status before close (a draft too). It belongs to no team: on no "
+        "board and no quota. One at a time per challenge; read the results with GET."
+    ),
+)
+@token_required("manage")
+def create_dry_run(slug: str):
+    session = db()
+    item = challenges.get_challenge(session, slug)
+    # Before the body is taken in, so nobody else can probe which drafts exist.
+    require(session, g.api_user, Action.dry_run, item)
+    file = request.files.get("file")
+    if file is None:
+        raise Invalid("file", "Send the reference solution as multipart form field 'file'.")
+    svc = services()
+    sub = dryrun.submit_dry_run_and_enqueue(
+        session,
+        redis=svc.redis,
+        user=g.api_user,
+        challenge=item,
+        upload=file.stream,
+        kind=request.form.get("kind", "image"),
+        blobs=svc.blobs,
+        settings=svc.settings,
+        note=request.form.get("note", ""),
+    )
+    return read.reply(s.SubmissionCreated(id=sub.id, status=sub.status), 201)
+
+
+@bp.get("/challenges/<slug>/dry-runs")
+@doc("Sponsor: a challenge's dry runs, newest first", s.DryRunList, tag="sponsors", scope="read")
+@token_required("read")
+def list_dry_runs(slug: str):
+    session = db()
+    item = challenges.get_challenge(session, slug)
+    require(session, g.api_user, Action.dry_run, item)
+    return read.reply(read.dry_run_list(item, dryrun.dry_runs(session, item)))
 
 
 @bp.get("/audit/head")

@@ -43,7 +43,7 @@ def submission_view(sub: Submission, seen: Sight) -> s.SubmissionView:
     return s.SubmissionView(
         id=sub.id,
         challenge=sub.challenge.slug,
-        team=sub.team.name,
+        team=sub.team.name if sub.team is not None else None,
         kind=sub.kind,
         status=sub.status,
         final=sub.is_final,
@@ -66,6 +66,16 @@ def submission_view(sub: Submission, seen: Sight) -> s.SubmissionView:
         note=sub.note,
         submitted_at=sub.created_at,
         finished_at=sub.finished_at,
+    )
+
+
+# Dry runs are read by those who made them: the sponsor and the administrators.
+SEE_ALL = Sight(private_scores=True, logs=True, scorer_logs=True)
+
+
+def dry_run_list(item: Challenge, subs: list[Submission]) -> s.DryRunList:
+    return s.DryRunList(
+        challenge=item.slug, dry_runs=[submission_view(sub, SEE_ALL) for sub in subs]
     )
 
 

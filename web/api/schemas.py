@@ -200,7 +200,7 @@ class SubmissionCreated(Out):
 class SubmissionView(Out):
     id: int
     challenge: str
-    team: str
+    team: str | None  # None: a sponsor's dry run, which belongs to no team
     kind: str
     status: str
     final: bool
@@ -227,6 +227,14 @@ class SubmissionView(Out):
 
 class SubmissionList(Page):
     submissions: list[SubmissionView]
+
+
+class DryRunList(Out):
+    """A challenge's dry runs, newest first: every metric of both sides, the run log and
+    the scorer's log (their readers are the sponsor and the administrators)."""
+
+    challenge: str
+    dry_runs: list[SubmissionView]
 
 
 class Selection(Out):
@@ -355,3 +363,46 @@ class CheckKit(Out):
     classes: list[str] | None
     public_fraction: float
     reference: bool
+
+
+class ReceiptTeam(Out):
+    id: int | None
+    name: str | None
+
+
+class ReceiptEvent(Out):
+    id: int
+    hash: str
+
+
+class Receipt(Out):
+    """A signed receipt (``jiebang/receipts.py``): ``signature`` (base64 Ed25519) is over
+    the canonical JSON of every other field; the private fields appear only once the
+    challenge is decided. Verify offline with `jiebang receipt verify FILE --key KEY`."""
+
+    version: int
+    key_id: str
+    submission: int
+    rerun_of: int | None
+    challenge: str
+    team: ReceiptTeam
+    archive_sha256: str
+    image_id: str | None
+    dataset_hash: str | None
+    public_score: float | None
+    public_metrics: dict[str, float | None] | None
+    private_score: float | None = None
+    private_metrics: dict[str, float | None] | None = None
+    scored_at: str
+    audit_event: ReceiptEvent
+    signature: str
+
+
+class PublicKeyView(Out):
+    key_id: str
+    pem: str
+    current: bool  # the key that signs new receipts; the others are retired
+
+
+class PublicKeys(Out):
+    keys: list[PublicKeyView]
