@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     login_account_rate_limit: str = "10 per 15 minutes"  # failed sign-ins per account
     register_rate_limit: str = "10/hour"  # sign-ups per client address
     submit_rate_limit: str = "30/minute"
+    # Receipts (jiebang/receipts.py): the Ed25519 private key that signs them (PEM; in
+    # production required, elsewhere made once as data_dir/keys/signing.pem), and the
+    # folder of public keys, current and retired, published at /keys (unset: the
+    # signing key's folder).
+    signing_key_file: Path | None = None
+    public_keys_dir: Path | None = None
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -58,6 +64,21 @@ class Settings(BaseSettings):
                     "JIEBANG_SECRET_KEY is required in production: set it to a long random value"
                 )
             self.secret_key = "dev-only-not-secret"
+        if self.signing_key_file is None:
+            if self.env == "production":
+                raise ValueError(
+                    "JIEBANG_SIGNING_KEY_FILE is required in production: make a key with "
+                    "`jiebang keys generate PATH` and set it to that PATH"
+                )
+            self.signing_key_file = self.data_dir / "keys" / "signing.pem"
+        self.signing_key_file = self.signing_key_file.resolve()
+        if self.env == "production" and not self.signing_key_file.is_file():
+            raise ValueError(
+                f"JIEBANG_SIGNING_KEY_FILE: no key at {self.signing_key_file}; make one with "
+                "`jiebang keys generate PATH`"
+            )
+        if self.public_keys_dir is None:
+            self.public_keys_dir = self.signing_key_file.parent
         if not self.namespace:
             self.namespace = self.queue_name
         return self

@@ -12,6 +12,8 @@ cli.lazy.update(
     challenges="web.commands:challenges",
     worker="web.commands:worker",
     reconcile="web.commands:reconcile",
+    # Replaces the core layer's chain-only check: the state check needs the boards.
+    audit="web.commands:audit",
     serve="web.commands:serve",
     sandbox="sandboxes.cli:sandbox",
     demo="web.demo:demo",
@@ -23,6 +25,8 @@ cli.lazy.update(
     leaderboard="web.client:leaderboard",
     teams="web.client:teams",
     select="web.client:select",
+    receipt="web.receipt_cli:receipt",
+    keys="web.receipt_cli:keys",
 )
 
 

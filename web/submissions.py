@@ -16,6 +16,7 @@ from evaluator.intake import submit_and_enqueue
 from evaluator.models import Submission
 from evaluator.selection import set_selected
 from jiebang.errors import ServiceError
+from web import receipt_pages
 from web.api.read import submission_json
 from web.errors import translate
 from web.ext import db, services
@@ -25,6 +26,7 @@ from web.uploads import into_blobs
 from web.views import sight
 
 bp = Blueprint("submissions", __name__)
+bp.register_blueprint(receipt_pages.bp)  # receipts and the public keys
 
 
 def _challenge(slug: str):
@@ -212,6 +214,7 @@ def detail(submission_id: int):
         "submission.html",
         sub=sub,
         view=submission_json(sub, sight(db(), current_user, sub.challenge)),
+        has_receipt=receipt_pages.has_receipt(sub),
     )
 
 

@@ -393,6 +393,7 @@ class Receipt(Out):
     public_metrics: dict[str, float | None] | None
     private_score: float | None = None
     private_metrics: dict[str, float | None] | None = None
+    dry_run: bool | None = None  # only in a sponsor's dry run's receipt: true
     scored_at: str
     audit_event: ReceiptEvent
     signature: str

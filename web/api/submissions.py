@@ -1,8 +1,9 @@
-"""Submissions over the API: create, read, list, select for the private board."""
+"""Submissions over the API: create, read, list, select for the private board; their
+signed receipts and the keys that check them."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from challenges import service as challenges
@@ -13,6 +14,8 @@ from evaluator.listing import one_submission, team_submissions
 from evaluator.selection import set_selected
 from jiebang.errors import NotFound
 from jiebang.paging import Page
+from jiebang.receipts import keyring
+from leaderboards.receipts import receipt
 from web.api import read
 from web.api import schemas as s
 from web.api.base import bp, paging, token_required
@@ -145,3 +148,35 @@ def select_submission(submission_id: int):
     sub = set_selected(session, user=g.api_user, submission_id=submission_id, selected=chosen)
     session.commit()
     return read.reply(s.Selection(id=sub.id, selected=sub.selected))
+
+
+@bp.get("/submissions/<id:submission_id>/receipt")
+@doc(
+    "A scored submission's signed receipt: what the audit log recorded when it was scored",
+    s.Receipt,
+    tag="submissions",
+    scope="read",
+    details=(
+        "Signed with the platform's Ed25519 key (`GET /api/v1/keys`); check it offline with "
+        "`jiebang receipt verify FILE --key KEY`. 404 while the submission is not scored."
+    ),
+)
+@token_required("read")
+def get_receipt(submission_id: int):
+    sub = one_submission(db(), submission_id)
+    if sub is None:
+        raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
+    require(db(), g.api_user, Action.see_submission, sub)
+    # The signed dict as it is: a model would turn 1 into 1.0 and break the signature.
+    return jsonify(receipt(db(), sub, keyring(services().settings)))
+
+
+@bp.get("/keys")
+@doc(
+    "The platform's public keys that sign receipts: the current one and the retired ones",
+    s.PublicKeys,
+    tag="submissions",
+)
+def public_keys():
+    published = keyring(services().settings).published()
+    return read.reply(s.PublicKeys(keys=[s.PublicKeyView(**vars(k)) for k in published]))
