@@ -14,9 +14,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, String, Text, cast, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from jiebang.db import Base, UTCDateTime, utcnow
 
@@ -134,3 +135,18 @@ def verify(session: Session, *, head: str | None = None) -> Verification:
 def events_for(session: Session, challenge_id: int) -> list[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.challenge_id == challenge_id)
     return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
+def integer_field(session: Session, name: str) -> ColumnElement[int]:
+    """SQL: the integer ``name`` of an event's data (NULL where it has none), so that the
+    database can sort events by, say, the submission they are about. ``data`` is text:
+    PostgreSQL reads it as JSON through a cast, SQLite's JSON functions take it as it is
+    (a CAST there would turn it into a number)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(AuditEvent.data, JSON)[name].as_integer()
+    return type_coerce(AuditEvent.data, JSON)[name].as_integer()
+
+
+def data_of(text: str) -> dict:
+    """An event's data as it was recorded."""
+    return json.loads(text)
