@@ -162,6 +162,38 @@ TABLE = [
         api(403, sponsor=400, other_sponsor=400, admin=400),
     ),
     ("open", "POST", "/api/v1/challenges/parity/review", {}, api(404, sponsor=400, admin=400)),
+    # Dry runs: the sponsor's members and administrators, a draft's hidden from the rest
+    # (no file sent: 400 shows the caller passed).
+    ("open", "GET", "/api/v1/challenges/draft/dry-runs", {}, api(404, **MANAGERS)),
+    ("open", "GET", "/api/v1/challenges/parity/dry-runs", {}, api(403, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/draft/dry-runs",
+        {"data": {}},
+        api(404, sponsor=400, admin=400),
+    ),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/parity/dry-runs",
+        {"data": {}},
+        api(403, sponsor=400, admin=400),
+    ),
+    (
+        "open",
+        "POST",
+        "/sponsor/challenges/draft/dry-runs",
+        {"data": {}},
+        page(404, sponsor=302, admin=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/sponsor/challenges/parity/dry-runs",
+        {"data": {}},
+        page(404, sponsor=302, admin=302),
+    ),
     # Administrators
     ("open", "GET", "/admin", {}, page(404, admin=200)),
     ("open", "POST", "/admin/challenges/parity/approve", {}, page(404, admin=302)),
@@ -229,6 +261,15 @@ TABLE = [
     ("closed", "GET", "/api/v1/submissions/{sub}", {}, api(404, **OVERSEERS_AFTER_CLOSE)),
     ("closed", "POST", "/api/v1/submissions/{sub}/select", {}, api(404, member=403)),
     ("closed", "GET", "/sponsor/challenges/parity", {}, page(404, **MANAGERS)),
+    # No dry run after close (the precondition, before the upload); the old ones stay.
+    (
+        "closed",
+        "POST",
+        "/api/v1/challenges/parity/dry-runs",
+        {"data": {}},
+        api(403, sponsor=409, admin=409),
+    ),
+    ("closed", "GET", "/api/v1/challenges/parity/dry-runs", {}, api(403, **MANAGERS)),
     ("closed", "POST", "/api/v1/challenges/parity/close", {}, api(403, admin=400)),
     ("closed", "POST", "/admin/challenges/parity/close", {}, page(404, admin=302)),
     ("closed", "POST", "/api/v1/challenges/parity/teams", {"json": {"name": "Late"}}, api(403)),

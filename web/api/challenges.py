@@ -16,9 +16,11 @@ from evaluator import dryrun, kit
 from evaluator.queue import base_image
 from jiebang import audit
 from jiebang.accounts import get_user_by_email
+from jiebang.db import utcnow
 from jiebang.errors import Invalid, NotFound
 from leaderboards.decision import award_of, winners_page
 from leaderboards.lifecycle import close_now
+from leaderboards.verify import verify_state
 from web.api import read
 from web.api import schemas as s
 from web.api.base import bearer_user, bp, paging, parse, token_required
@@ -238,8 +240,9 @@ def assign_judge(slug: str):
 def create_dry_run(slug: str):
     session = db()
     item = challenges.get_challenge(session, slug)
-    # Before the body is taken in, so nobody else can probe which drafts exist.
-    require(session, g.api_user, Action.dry_run, item)
+    # Before the body is taken in: nobody else can probe which drafts exist, and a
+    # closed challenge or one with a dry run under way refuses before the upload.
+    dryrun.check_may_dry_run(session, user=g.api_user, challenge=item, now=utcnow())
     file = request.files.get("file")
     if file is None:
         raise Invalid("file", "Send the reference solution as multipart form field 'file'.")
@@ -268,20 +271,40 @@ def list_dry_runs(slug: str):
     return read.reply(read.dry_run_list(item, dryrun.dry_runs(session, item)))
 
 
+STATE_SHOWN = 10  # disagreements the head's summary spells out; the CLI lists them all
+
+
 @bp.get("/audit/head")
 @doc(
     "Staff: the audit log's length and newest hash. Keep it; a later `jiebang audit verify "
-    "--head HASH` shows whether any event was removed since",
+    "--head HASH` shows whether any event was removed since. With state=true it also "
+    "checks the live submissions, boards, verdicts and awards against the log (a pass "
+    "over the whole log: seconds on a large platform, so only when asked)",
     s.AuditHead,
     tag="admin",
     scope="read",
+    query={"state": {"type": "boolean", "default": False}},
 )
 @token_required("read")
 def audit_head():
     # Not everyone: its changes would show anyone the platform's activity.
     require(db(), g.api_user, Action.see_audit)
+    flag = request.args.get("state", "false").lower()
+    if flag not in ("true", "false"):
+        return api_error("invalid", _("state must be 'true' or 'false'."), 400, "state")
     events, head = audit.head(db())
-    return read.reply(s.AuditHead(events=events, head=head))
+    if flag == "false":
+        return read.reply(s.AuditHead(events=events, head=head))
+    state = verify_state(db())
+    return read.reply(
+        s.AuditHead(
+            events=events,
+            head=head,
+            state_agrees=state.agrees,
+            disagreements=state.count,
+            first_disagreements=state.first[:STATE_SHOWN],
+        )
+    )
 
 
 @bp.get("/base-images")
