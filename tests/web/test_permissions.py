@@ -20,6 +20,8 @@ import re
 
 import pytest
 
+import jiebang.audit
+from evaluator.outcome import audit_fields
 from jiebang import accounts
 
 ROLES = (
@@ -118,6 +120,13 @@ TABLE = [
     ("open", "DELETE", "/api/v1/submissions/{sub}/select", {}, api(404, member=200)),
     ("open", "POST", "/submissions/{sub}/select", {}, E(302)),
     ("open", "POST", "/submissions/{sub}/unselect", {}, E(302)),
+    # Receipts: as the submission; the keys that check them, for anyone; the award's
+    # receipts once a team is awarded (none here).
+    ("open", "GET", "/submissions/{sub}/receipt", {}, page(404, member=200, admin=200)),
+    ("open", "GET", "/api/v1/submissions/{sub}/receipt", {}, api(404, member=200, admin=200)),
+    ("open", "GET", "/api/v1/keys", {}, E(200)),
+    ("open", "GET", "/keys", {}, E(200)),
+    ("open", "GET", "/challenges/parity/award/receipts/{sub}", {}, E(404)),
     # Sponsors
     ("open", "GET", "/sponsor", {}, page(404, sponsor=200, other_sponsor=200, admin=200)),
     (
@@ -259,6 +268,14 @@ TABLE = [
     ("closed", "GET", "/submissions/{sub}", {}, page(404, **OVERSEERS_AFTER_CLOSE)),
     ("closed", "GET", "/submissions/{sub}/status", {}, page(404, **OVERSEERS_AFTER_CLOSE)),
     ("closed", "GET", "/api/v1/submissions/{sub}", {}, api(404, **OVERSEERS_AFTER_CLOSE)),
+    ("closed", "GET", "/submissions/{sub}/receipt", {}, page(404, **OVERSEERS_AFTER_CLOSE)),
+    (
+        "closed",
+        "GET",
+        "/api/v1/submissions/{sub}/receipt",
+        {},
+        api(404, **OVERSEERS_AFTER_CLOSE),
+    ),
     ("closed", "POST", "/api/v1/submissions/{sub}/select", {}, api(404, member=403)),
     ("closed", "GET", "/sponsor/challenges/parity", {}, page(404, **MANAGERS)),
     # No dry run after close (the precondition, before the upload); the old ones stay.
@@ -331,6 +348,8 @@ def cast(world, session, published, token_for):
     member = world.user("member@x.org")
     team = world.team(published, member, name="Members")
     sub = world.scored(team, public=0.95, private=0.97)
+    # Its event, as the worker writes it: the receipt is built from it.
+    jiebang.audit.record(session, "submission.scored", **audit_fields(sub))
     admin = world.user("admin@x.org", "admin")
     users = {
         "member": member,
