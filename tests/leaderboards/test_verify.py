@@ -18,9 +18,11 @@ from evaluator.intake import submit
 from evaluator.jobs import _claim, _record
 from evaluator.models import Failure, State, Submission
 from evaluator.outcome import Outcome
+from jiebang import accounts, tokens
 from leaderboards.decision import award_of, record_verdict, rerun_winner
 from leaderboards.lifecycle import tick
 from leaderboards.verify import verify_state
+from web.app import create_app
 from web.commands import audit
 
 DAY_ONE = dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.UTC)  # a Shanghai midnight
@@ -172,10 +174,8 @@ def test_an_edited_team_best_is_named(history, session):
         s=h.a_other,
         t=h.a.id,
     )
-    assert (
-        f"team {h.a.id}'s best on the public board: submission is {h.a_other}, the log says {h.a_best}"
-        in found
-    )
+    what = f"team {h.a.id}'s best on the public board"
+    assert f"{what}: submission is {h.a_other}, the log says {h.a_best}" in found
 
 
 def test_an_edited_award_is_named(history, session):
@@ -262,3 +262,24 @@ def test_the_command_exits_non_zero_on_a_disagreement(history, session, settings
     session.commit()
     broken = CliRunner().invoke(audit, ["verify"], env=_env(settings))
     assert broken.exit_code == 1 and "audit log broken: event" in broken.output
+
+
+def test_the_audit_head_checks_the_state_only_when_asked(history, session, settings, engine):
+    admin = accounts.get_user_by_email(session, "admin@example.com")
+    token = tokens.issue_token(session, user=admin, scope="read")
+    session.commit()
+    client = create_app(settings).test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = "/api/v1/audit/head"
+    plain = client.get(url, headers=headers).get_json()
+    assert "state_agrees" not in plain and len(plain["head"]) == 64  # not asked
+    clean = client.get(f"{url}?state=true", headers=headers).get_json()
+    assert (clean["state_agrees"], clean["disagreements"]) == (True, 0)
+    assert clean["first_disagreements"] == []
+    session.execute(text("UPDATE awards SET amount = 1"))
+    session.commit()
+    edited = client.get(f"{url}?state=true", headers=headers).get_json()
+    assert (edited["state_agrees"], edited["disagreements"]) == (False, 1)
+    assert "amount is 1.00, the log says 1000.00" in edited["first_disagreements"][0]
+    wrong = client.get(f"{url}?state=maybe", headers=headers)
+    assert wrong.status_code == 400 and "state must be" in wrong.get_data(as_text=True)

@@ -331,6 +331,11 @@ class BaseImages(Out):
 class AuditHead(Out):
     events: int
     head: str
+    # Only with ``?state=true``: whether the live state agrees with the log, how many
+    # disagreements there are, and the first few in words (as `jiebang audit verify`).
+    state_agrees: bool | None = None
+    disagreements: int | None = None
+    first_disagreements: list[str] | None = None
 
 
 class ChallengeCreated(Out):
