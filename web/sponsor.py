@@ -19,6 +19,7 @@ from challenges.policy import AccountAction, Action, can
 from evaluator import dryrun
 from jiebang import accounts
 from jiebang.accounts import Role
+from jiebang.db import utcnow
 from jiebang.errors import NotFound, ServiceError
 from leaderboards.board import public_board
 from web import stats
@@ -179,13 +180,18 @@ def dashboard(slug: str):
 @role_required(Role.sponsor, Role.admin)
 def dry_run(slug: str):
     item = _managed(slug)
-    allowed_or_404(Action.dry_run, item)
     back = url_for("sponsor.dashboard", slug=slug) + "#dry-run-h"
+    session = db()
+    try:
+        # Closed, or one under way: said before the upload is read.
+        dryrun.check_may_dry_run(session, user=current_user, challenge=item, now=utcnow())
+    except ServiceError as exc:
+        flash(translate(exc), "error")
+        return redirect(back)
     form = SubmitForm()
     if not form.validate_on_submit():
         flash(_("Choose a file to upload."), "error")
         return redirect(back)
-    session = db()
     svc = services()
     try:
         dryrun.submit_dry_run_and_enqueue(
