@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -140,3 +141,76 @@ class Api:
 @pytest.fixture
 def api(server) -> Api:
     return Api(server)
+
+
+@pytest.fixture
+def client_run(env, tmp_path, server):
+    """`jiebang` as a user's client: its own config folder, the server's URL, a token.
+    Returns the finished process; ``ok`` asserts a zero exit."""
+
+    def run(token: str, *args: str, ok: bool = True, **extra: str):
+        values = dict(env, XDG_CONFIG_HOME=str(tmp_path / "client"), JIEBANG_SERVER=server, **extra)
+        values["JIEBANG_TOKEN"] = token
+        done = subprocess.run(
+            [*JIEBANG, *args], env=values, capture_output=True, text=True, timeout=600
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return run
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class WebUser:
+    """A signed-in visitor of the HTML pages, posting their forms as a browser without
+    scripts would: the CSRF token from the page, multipart uploads streamed."""
+
+    def __init__(self, url: str, email: str, password: str = "password123") -> None:
+        self.url, self.http = url, requests.Session()
+        page = self.http.post(
+            f"{url}/login",
+            data={"email": email, "password": password, "csrf_token": self.token("/login")},
+            timeout=30,
+        )
+        assert page.ok and "/login" not in page.url, f"{email} could not log in"
+
+    def token(self, path: str, action: str | None = None) -> str:
+        """The CSRF token of ``path``'s page, which must hold a form posting to ``action``."""
+        page = self.http.get(self.url + path, timeout=30)
+        assert page.ok, f"{path}: {page.status_code}"
+        assert action is None or f'action="{action}"' in page.text, f"{path}: no {action} form"
+        found = CSRF.search(page.text)
+        assert found, f"{path} has no form"
+        return found.group(1)
+
+    def post(self, page: str, action: str, fields: dict, files: dict | None = None):
+        """Post the form of ``page`` whose action is ``action``; files as name -> Path."""
+        fields = dict(fields, csrf_token=self.token(page, action))
+        if not files:
+            return self.http.post(self.url + action, data=fields, timeout=60)
+        opened = {name: path.open("rb") for name, path in files.items()}
+        try:
+            encoder = MultipartEncoder(
+                fields
+                | {
+                    name: (path.name, opened[name], "application/octet-stream")
+                    for name, path in files.items()
+                }
+            )
+            return self.http.post(
+                self.url + action,
+                data=encoder,
+                headers={"Content-Type": encoder.content_type},
+                timeout=600,
+            )
+        finally:
+            for stream in opened.values():
+                stream.close()
+
+
+@pytest.fixture
+def web_user(server):
+    return lambda email: WebUser(server, email)
