@@ -161,6 +161,7 @@ def _merged(session: Session, batch: int) -> Iterator[tuple[int, object, list]]:
     columns = [getattr(Submission, c) for c in ("id", "challenge_id", "team_id", "status")]
     columns += [getattr(Submission, c) for c in RESULT_FIELDS]
     columns += [Submission.blob_sha256, Submission.rerun_of_id, Submission.selected]
+    columns += [Submission.dry_run]
     rows = iter(_stream(session, select(*columns, Submission.created_at).order_by("id"), batch))
     groups = _submission_events(session, batch)
     row, group = next(rows, None), next(groups, None)
@@ -205,6 +206,8 @@ def _check_received(check: StateCheck, what: str, row, event) -> None:
         _differ(check, what, "rerun_of", row.rerun_of_id, data.get("submission"))
         return
     _differ(check, what, "team", row.team_id, data.get("team"))
+    # A dry run is on no board: turning a row into one (or back) moves it on or off.
+    _differ(check, what, "dry_run", row.dry_run, data.get("dry_run", False))
     _differ(check, what, "sha256", row.blob_sha256, data.get("sha256", row.blob_sha256))
     _differ(check, what, "rerun_of", row.rerun_of_id, None)
 

@@ -44,3 +44,14 @@ def test_a_kept_head_detects_events_cut_from_the_end(session):
     result = audit.verify(session, head=kept)
     assert not result.ok and "removed from the end" in result.problem
     session.rollback()
+
+
+def test_events_sort_by_an_integer_of_their_data(session):
+    for n in (3, 12, 1):  # 12 after 3: numbers, not text
+        audit.record(session, "thing.happened", submission=n)
+    audit.record(session, "thing.other", note="no submission")
+    about = audit.integer_field(session, "submission")
+    query = select(about, audit.AuditEvent.data).order_by(about.is_(None), about)
+    rows = session.execute(query).all()
+    assert [r[0] for r in rows] == [1, 3, 12, None]
+    assert audit.data_of(rows[0][1]) == {"submission": 1}

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from challenges import lifecycle
 from evaluator.context import open_context
+from evaluator.dryrun import submit_dry_run
 from evaluator.intake import submit
 from evaluator.jobs import _claim, _record
 from evaluator.models import Failure, State, Submission
@@ -38,6 +39,7 @@ class History:
     b_best: int
     b_failed: int
     rerun: int
+    dry: int
 
 
 def _zip(n: int) -> io.BytesIO:
@@ -95,13 +97,25 @@ def history(world, session, settings, blobs, redis_conn) -> History:
     _finish(ctx, session, b_best, _scored(challenge, 0.92, 0.91))
     crash = Outcome(State.failed, Failure.crash, "run.crash", {"exit_code": 1}, runtime_s=0.2)
     _finish(ctx, session, b_failed, crash)
+    sponsor = world.user("s@example.com", "sponsor", org=world.org())
+    dry = submit_dry_run(
+        session,
+        user=sponsor,
+        challenge=challenge,
+        upload=_zip(9),
+        kind="bundle",
+        blobs=blobs,
+        settings=settings,
+        now=DAY_ONE,
+    )
+    _finish(ctx, session, dry.id, _scored(challenge, 0.99, 0.99))  # on no board
     assert tick(session, now=challenge.closes_at) == [challenge.slug]  # closed and frozen
     rerun = rerun_winner(session, challenge, judge=judge)
     _finish(ctx, session, rerun.id, _scored(challenge, 0.95, 0.96))
     record_verdict(session, challenge, judge=judge, decision="approve")
     session.commit()
     assert award_of(session, challenge).team_id == a.id
-    return History(challenge, a, b, a_best, a_other, b_best, b_failed, rerun.id)
+    return History(challenge, a, b, a_best, a_other, b_best, b_failed, rerun.id, dry.id)
 
 
 def _tampered(session, sql: str, **params) -> list[str]:
@@ -115,7 +129,7 @@ def _tampered(session, sql: str, **params) -> list[str]:
 def test_an_untouched_history_agrees(history, session):
     check = verify_state(session)
     assert check.first == [] and check.agrees
-    assert check.submissions == 5  # four entries and the re-run
+    assert check.submissions == 6  # four entries, a sponsor's dry run and the re-run
 
 
 def test_an_edited_score_is_named(history, session):
@@ -150,6 +164,18 @@ def test_an_edited_metric_is_named(history, session):
         f'submission {history.a_other}: public_metrics is {{"{metric}": 0.7}}, '
         f'the log says {{"{metric}": 0.5}}'
     ]
+
+
+def test_a_dry_run_turned_into_an_entry_is_named(history, session):
+    found = _tampered(
+        session,
+        "UPDATE submissions SET dry_run = :f, team_id = :t WHERE id = :i",
+        f=False,
+        t=history.b.id,
+        i=history.dry,
+    )
+    assert f"submission {history.dry}: team is {history.b.id}, the log says none" in found
+    assert f"submission {history.dry}: dry_run is False, the log says True" in found
 
 
 def test_an_edited_status_is_named(history, session):
