@@ -61,7 +61,7 @@ def document(session: Session, sub: Submission, event: AuditEvent) -> dict:
     """The receipt's fields before signing."""
     said = json.loads(event.data)
     challenge = session.get(Challenge, event.challenge_id)
-    team = session.get(Team, said.get("team"))
+    team = session.get(Team, said["team"]) if said.get("team") is not None else None
     body = {
         "version": VERSION,
         "submission": said["submission"],
