@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 from jiebang.settings import Settings, load_settings
 from web import (
     api,
+    assets,
     auth,
     challenge_pages,
     filters,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter.init_app(app)
     auth.init_login(login_manager)
     filters.init_app(app)
+    assets.init_app(app)
     headers.init_app(app, production=settings.env == "production")
     app.register_blueprint(pages.bp)
     app.register_blueprint(challenge_pages.bp)

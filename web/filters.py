@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import zoneinfo
 
 import markdown as md
 import nh3
-from flask import Flask
+from flask import Flask, g, get_flashed_messages
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from markupsafe import Markup
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+from wtforms import Form as WTForm
 
 from challenges.metrics import METRICS
 from challenges.models import Status
@@ -152,6 +155,40 @@ def _js_words(locale: str) -> dict:
     return words
 
 
+# Runs of Chinese (CJK ideographs, their punctuation, full-width forms), with the spaces
+# inside a run, so "Sharp Eyes 慧眼" tags only 慧眼.
+_HAN = re.compile(
+    r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+(?:\s+[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+)*"
+)
+
+
+def tagged(text) -> Markup:
+    """User-entered text (a team's, person's or organization's name) with its Chinese
+    marked lang="zh-CN" on an English page, so a screen reader reads it with a Chinese
+    voice (WCAG 3.1.2); on a Chinese page it is the page's language already."""
+    safe = str(escape(text if text is not None else ""))
+    if lang() == "zh":
+        return Markup(safe)
+    return Markup(_HAN.sub(lambda m: f'<span lang="zh-CN">{m.group(0)}</span>', safe))
+
+
+@pass_context
+def form_failed(context) -> bool:
+    """Whether the page answers a form with a mistake (a field's error or an error
+    message): its title then begins with "Error:", the first thing a screen reader says."""
+    if any(isinstance(v, WTForm) and v.errors for v in context.values()):
+        return True
+    return any(category == "error" for category, _ in get_flashed_messages(with_categories=True))
+
+
+def first_error() -> bool:
+    """True for the first field with an error a page draws (it takes the focus), then False."""
+    if g.get("jb_focused"):
+        return False
+    g.jb_focused = True
+    return True
+
+
 def told(sub) -> str:
     """What a submission tells its team, in the reader's language."""
     return translate_message(sub.message_code, sub.message_params)
@@ -167,6 +204,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["metric_title"] = metric_title
     app.jinja_env.filters["metric_of"] = lambda name, challenge: metric_title(challenge, name)
     app.jinja_env.filters["target_text"] = target_text
+    app.jinja_env.filters["tagged"] = tagged
     app.jinja_env.globals.update(
         utcnow=utcnow,
         lang=lang,
@@ -175,6 +213,8 @@ def init_app(app: Flask) -> None:
         js_words=js_words,
         word=word,
         told=told,
+        form_failed=form_failed,
+        first_error=first_error,
         Status=Status,
         State=State,
     )

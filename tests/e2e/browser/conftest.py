@@ -34,6 +34,8 @@ LOCALES = {"en": "en-US", "zh": "zh-CN"}
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 DOCS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}  # the narrowest phones still common (issue 16)
+AXE = ROOT / "tests" / "e2e" / "browser" / "vendor" / "node_modules" / "axe-core" / "axe.min.js"
 
 UNLABELLED = """() => Array.from(document.querySelectorAll(
   'input:not([type=hidden]), select, textarea, button'))
@@ -85,11 +87,14 @@ class Pages:
         self.browser, self.server, self.lang = browser, server, lang
         self.contexts, self.outside, self.errors = [], [], []
 
-    def new(self, width: int = 1280):
+    def new(self, width: int = 1280, **options):
+        """A page in a fresh context; ``options`` go to ``new_context`` (``bypass_csp``
+        lets a test inject axe-core, which the pages' script-src 'self' would refuse)."""
         context = self.browser.new_context(
             locale=LOCALES[self.lang],
             viewport={"width": width, "height": 900},
             base_url=self.server,
+            **options,
         )
         context.set_default_timeout(20_000)
         context.on("request", self._watch)
@@ -234,3 +239,106 @@ def image_archive(tmp_path_factory, digits_bundle, docker_host) -> Path:
         pytest.skip(f"Docker is not available: {exc}")
     workdir = tmp_path_factory.mktemp("images")
     return demo.build_submission_archives(client, digits_bundle, workdir, names=("good",))["good"]
+
+
+@pytest.fixture
+def everyone(world, session, digits):
+    """A world with a page for every role: the open example challenge with two scored
+    teams (names in Chinese, as users write them), a challenge closed for judging with
+    its judge, an awarded one on the hall of winners, a sponsor's draft and an admin."""
+    from decimal import Decimal
+
+    from challenges.lifecycle import assign_judge
+    from challenges.models import Status
+    from jiebang import accounts
+    from leaderboards.lifecycle import close_now
+    from leaderboards.models import Award
+
+    org = accounts.create_org(session, slug="harbor", name="港务集团 Harbor Group")
+    sponsor = world.user("sponsor@example.com", "sponsor", org=org)
+    admin = world.user("admin@example.com", "admin")
+    judge = world.user("judge@example.com", "judge")
+    ada, bo = world.user("ada@example.com"), world.user("bo@example.com")
+    ada.name, bo.name = "Ada 阿达", "Bo"
+    leader = world.team(digits, ada, name="慧眼")
+    second = world.team(digits, bo, name="Baseline 基线")
+    mine = world.scored(leader, public=0.97, private=0.96, selected=True)
+    world.scored(second, public=0.41, private=0.40)
+    world.failed(leader, "run.timeout", failure="timeout", limit_s=30)
+
+    judged = world.challenge(
+        slug="berths", sponsor="harbor", title={"en": "Berth planning", "zh": "泊位计划"}
+    )
+    world.scored(
+        world.team(judged, world.user("cy@example.com"), name="潮汐"), public=0.95, private=0.94
+    )
+    close_now(session, judged)
+    assign_judge(session, judged, judge=judge, actor=None)
+
+    won = world.challenge(
+        slug="cranes", sponsor="harbor", title={"en": "Crane faults", "zh": "岸桥故障"}
+    )
+    winners = world.team(won, world.user("di@example.com"), name="起重 Lifters")
+    best = world.scored(winners, public=0.99, private=0.98)
+    won.status = Status.awarded
+    session.add(
+        Award(
+            challenge_id=won.id,
+            status="awarded",
+            team_id=winners.id,
+            submission_id=best.id,
+            score=0.98,
+            amount=Decimal(1000),
+            currency="CNY",
+        )
+    )
+    world.challenge(
+        slug="quay-draft",
+        sponsor="harbor",
+        publish=False,
+        title={"en": "Quay draft", "zh": "码头草稿"},
+    )
+    session.commit()
+    return {
+        "digits": digits,
+        "judged": judged,
+        "won": won,
+        "submission": mine,
+        "sponsor": sponsor,
+        "admin": admin,
+        "judge": judge,
+        "participant": ada,
+    }
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's one file, installed from the npm registry by scripts/fetch_axe.sh."""
+    import shutil
+    import subprocess
+
+    if not AXE.exists():
+        if shutil.which("npm") is None:
+            pytest.skip("axe-core is not installed and npm is missing: run scripts/fetch_axe.sh")
+        subprocess.run([str(ROOT / "scripts" / "fetch_axe.sh")], check=True, timeout=300)
+    return AXE
+
+
+def axe_violations(page, script: Path) -> list[str]:
+    """axe-core's violations on ``page`` (WCAG 2.x A and AA and best practices), one line
+    each: rule, impact and the first offending elements."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(script))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+          .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3)
+            .map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').split('\\n').slice(1, 2))
+            .join(' | ')}`)"""
+    )
+    return [f"{page.url}: {line}" for line in found]
+
+
+@pytest.fixture
+def axe(axe_script):
+    """``axe(page)``: axe-core's violations on the page as it is laid out now."""
+    return lambda page: axe_violations(page, axe_script)
