@@ -103,8 +103,9 @@ def _builtin(kit: Kit, result: sandboxes.RunResult, limits: sandboxes.Limits) ->
             public=sample_split(ids, kit.info["public_fraction"]),
             limits=limits,
             max_bytes=scorer_max_bytes(),
+            show_logs=True,
         )
-    failure = run_failure(result, limits)
+    failure = run_failure(result, limits, show_logs=True)
     if failure is not None:
         return failure
     path = result.output_dir / PREDICTIONS
@@ -120,7 +121,7 @@ def _builtin(kit: Kit, result: sandboxes.RunResult, limits: sandboxes.Limits) ->
 
 def _program(client, kit, result, limits, scratch, keep) -> Checked:
     """The output checked as the worker checks it, then scored by the kit's program."""
-    failure = run_failure(result, limits)
+    failure = run_failure(result, limits, show_logs=True)
     if failure is not None:
         return Checked(failure)
     try:

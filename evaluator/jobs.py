@@ -162,6 +162,7 @@ def _evaluate(ctx: Context, submission_id: int, attempt: int) -> Outcome:
                     public=hidden.public,
                     limits=limits,
                     max_bytes=ctx.settings.max_prediction_bytes,
+                    show_logs=challenge.show_logs,
                 )
         outcome.image_id = image_id
         outcome.dataset_hash = challenge.dataset_hash
@@ -184,7 +185,7 @@ def _runnable(ctx: Context, sub: Submission, scratch) -> tuple[str, list[str] | 
 def _score_with_program(ctx, challenge, result, limits, scratch, labels) -> Outcome:
     """The run's /output, checked (no link, no device, not too many files), then scored by
     the challenge's scoring program in its own sandbox."""
-    failure = run_failure(result, limits)
+    failure = run_failure(result, limits, show_logs=challenge.show_logs)
     if failure is not None:
         return failure
     try:

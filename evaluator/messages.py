@@ -46,6 +46,17 @@ TEMPLATES: dict[str, str] = {
         "The container exited with code %(exit_code)s before finishing. Check that it runs "
         "with no network, as user 10001, on a read-only filesystem."
     ),
+    "run.error": N_("The container exited with code %(exit_code)s after an error: %(error)s"),
+    "run.error_hidden": N_(
+        "The container exited with code %(exit_code)s after a Python %(error)s. Run logs are "
+        "hidden in this challenge because its inputs are confidential, so only the error's "
+        "kind is shown; run your submission on the sample with jiebang check to read it all."
+    ),
+    "run.crash_hidden": N_(
+        "The container exited with code %(exit_code)s after an error. Run logs are hidden in "
+        "this challenge because its inputs are confidential; run your submission on the "
+        "sample with jiebang check to read the whole log."
+    ),
     # The platform (evaluator.recovery)
     "platform.retrying": N_("A platform problem interrupted the run; it will be retried."),
     "platform.gave_up": N_(

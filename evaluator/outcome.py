@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 from dataclasses import dataclass, field
@@ -133,8 +134,11 @@ def failed_run(result: sandboxes.RunResult, failure: Failure, code: str, /, **pa
     return outcome
 
 
-def run_failure(result: sandboxes.RunResult, limits: sandboxes.Limits) -> Outcome | None:
-    """Why the run itself failed, or None when it exited 0."""
+def run_failure(
+    result: sandboxes.RunResult, limits: sandboxes.Limits, *, show_logs: bool = False
+) -> Outcome | None:
+    """Why the run itself failed, or None when it exited 0. ``show_logs``: the team reads
+    its run log (else the error's last line is all it gets, and it is told why)."""
 
     def fail(failure: Failure, code: str, **params) -> Outcome:
         return failed_run(result, failure, code, **params)
@@ -150,8 +154,52 @@ def run_failure(result: sandboxes.RunResult, limits: sandboxes.Limits) -> Outcom
     if result.exit_code in NOT_RUNNABLE:
         return fail(Failure.crash, NOT_RUNNABLE[result.exit_code], exit_code=result.exit_code)
     if result.exit_code != 0:
-        return fail(Failure.crash, "run.crash", exit_code=result.exit_code)
+        return _crash(result, show_logs, fail)
     return None
+
+
+def _crash(result: sandboxes.RunResult, show_logs: bool, fail) -> Outcome:
+    """A crash, said as well as the team may be told it.
+
+    With logs shown, the last line of the Python traceback ("KeyError: 'x'"). With logs
+    hidden, a program could spell input data into that line: only the kind of a built-in
+    exception is told (a few bits, like the exit code), and nothing of the program's own
+    exception types, file names or messages."""
+    error = last_error(result.log)
+    if error is None:
+        code = "run.crash" if show_logs else "run.crash_hidden"
+        return fail(Failure.crash, code, exit_code=result.exit_code)
+    if show_logs:
+        return fail(Failure.crash, "run.error", exit_code=result.exit_code, error=error)
+    kind = error.partition(":")[0]
+    if kind not in BUILTIN_ERRORS:
+        return fail(Failure.crash, "run.crash_hidden", exit_code=result.exit_code)
+    return fail(Failure.crash, "run.error_hidden", exit_code=result.exit_code, error=kind)
+
+
+TRACEBACK = "Traceback (most recent call last):"
+BUILTIN_ERRORS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
+MAX_ERROR = 300
+
+
+def last_error(log: str) -> str | None:
+    """The last line of the last Python traceback in ``log`` ("KeyError: 'x'"), at most
+    300 characters; None when there is none."""
+    at = log.rfind(TRACEBACK)
+    if at < 0:
+        return None
+    lines = [line for line in log[at:].splitlines()[1:] if line.strip()]
+    final = next((line for line in reversed(lines) if not line[:1].isspace()), None)
+    if final is None:
+        return None
+    kind = final.partition(":")[0]
+    if not kind.replace(".", "").replace("_", "").isalnum():
+        return None
+    return final.strip()[:MAX_ERROR]
 
 
 def classify_run(
@@ -162,9 +210,10 @@ def classify_run(
     public: np.ndarray,
     limits: sandboxes.Limits,
     max_bytes: int,
+    show_logs: bool = False,
 ) -> Outcome:
     """A run scored by the built-in scorer of ``metric`` (predictions.csv)."""
-    failure = run_failure(result, limits)
+    failure = run_failure(result, limits, show_logs=show_logs)
     if failure is not None:
         return failure
     try:

@@ -32,6 +32,8 @@ PROGRAMS = {
     "silent": "print('I write nothing')\n",
     "crash": "import sys\nprint('boom', file=sys.stderr)\nsys.exit(3)\n",
     "spin": "while True:\n    pass\n",
+    "keyerror": READ + "rows = {r['id']: r for r in rows}\nrows['SECRET-' + rows['r000']['x']]\n",
+    "own_error": "class Leak_r000_7(Exception):\n    pass\nraise Leak_r000_7('data')\n",
 }
 
 
@@ -127,3 +129,27 @@ def test_no_container_is_left_behind(setup):
     sub = evaluate("spin")
     mine = [f"jiebang.submission={sub.id}", f"jiebang.worker={worker_name()}"]
     assert ctx.docker.containers.list(all=True, filters={"label": mine}) == []
+
+
+@pytest.mark.parametrize("show_logs", [True, False])
+def test_a_crash_names_its_error_as_far_as_the_logs_allow(setup, session, show_logs):
+    """With logs shown the traceback's last line; with logs hidden only the kind of a
+    built-in exception, and nothing a program could spell input data into."""
+    challenge, evaluate, _ = setup
+    challenge.show_logs = show_logs
+    session.commit()
+    sub = evaluate("keyerror")
+    assert sub.status == State.failed and sub.failure == Failure.crash
+    if show_logs:
+        assert sub.message_code == "run.error"
+        assert "KeyError: 'SECRET-0'" in sub.message
+    else:
+        assert sub.message_code == "run.error_hidden"
+        assert "KeyError" in sub.message and "SECRET" not in sub.message
+        assert "jiebang check" in sub.message
+    own = evaluate("own_error")
+    if show_logs:
+        assert "Leak_r000_7: data" in own.message
+    else:
+        assert own.message_code == "run.crash_hidden"
+        assert "Leak" not in own.message and "r000" not in own.message
