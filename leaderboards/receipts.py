@@ -112,12 +112,20 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Signed:
+    """A receipt of the chain and the event it was built from."""
+
+    receipt: dict
+    event: Link
+
+
+@dataclass(frozen=True)
 class AwardChain:
     """What backs an award: the winning submission's receipt, its re-run's, the
     approving verdict and the award event, whose hash was the audit head then."""
 
-    submission: dict | None
-    rerun: dict | None
+    submission: Signed | None
+    rerun: Signed | None
     verdict: Link | None
     award: Link
 
@@ -128,8 +136,8 @@ class AwardChain:
 
     def receipt_of(self, submission_id: int) -> dict | None:
         for item in (self.submission, self.rerun):
-            if item is not None and item["submission"] == submission_id:
-                return item
+            if item is not None and item.receipt["submission"] == submission_id:
+                return item.receipt
         return None
 
 
@@ -140,14 +148,12 @@ def _last(session: Session, challenge: Challenge, kind: str) -> AuditEvent | Non
     return session.scalar(query.order_by(AuditEvent.id.desc()).limit(1))
 
 
-def _receipt_or_none(session: Session, submission_id: object, keys: Keyring) -> dict | None:
+def _signed(session: Session, submission_id: object, keys: Keyring) -> Signed | None:
     sub = session.get(Submission, submission_id) if isinstance(submission_id, int) else None
-    if sub is None:
+    event = scored_event(session, sub) if sub is not None else None
+    if event is None or sub.status != State.scored.value:
         return None
-    try:
-        return receipt(session, sub, keys)
-    except NotFound:
-        return None
+    return Signed(keys.sign(document(session, sub, event)), Link.of(event))
 
 
 def award_chain(session: Session, challenge: Challenge, keys: Keyring) -> AwardChain | None:
@@ -163,8 +169,8 @@ def award_chain(session: Session, challenge: Challenge, keys: Keyring) -> AwardC
     verdict = _last(session, challenge, "verdict.approve")
     said = json.loads(verdict.data) if verdict is not None else {}
     return AwardChain(
-        submission=_receipt_or_none(session, json.loads(awarded.data).get("submission"), keys),
-        rerun=_receipt_or_none(session, said.get("rerun"), keys),
+        submission=_signed(session, json.loads(awarded.data).get("submission"), keys),
+        rerun=_signed(session, said.get("rerun"), keys),
         verdict=Link.of(verdict) if verdict is not None else None,
         award=Link.of(awarded),
     )
