@@ -1,7 +1,9 @@
 """Charts as inline SVG, drawn on the server: no script, no external library or CDN.
 
 Each chart scales to its container (``viewBox``), names itself for screen readers
-(``<title>`` and ``<desc>``), and is styled by classes from ``style.css``.
+(``<title>`` and ``<desc>``), and is styled by classes from ``style.css``. It is drawn
+twice, for a desktop's width and a phone's (``style.css`` shows one): scaled down to a
+phone, the desktop drawing's 12-unit text would be 7 px.
 """
 
 from __future__ import annotations
@@ -14,8 +16,44 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 560, 300
-LEFT, RIGHT, TOP, BOTTOM = 52, 14, 54, 34
+
+@dataclass(frozen=True)
+class Layout:
+    """A drawing's size in SVG units; ``css`` names it for the stylesheet."""
+
+    css: str
+    width: int
+    height: int
+    left: int
+    right: int
+    bottom: int
+    labels: int  # at most this many labels along the x axis
+
+
+# A phone's chart box is about 310-350 px wide: 300 units keep 12-unit text at 12 px or more.
+WIDE = Layout("wide", 560, 300, 52, 14, 34, 8)
+NARROW = Layout("narrow", 300, 300, 44, 10, 34, 4)
+LINE = 18  # the height of a line of the heading or the legend
+
+
+def _text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn: a Chinese character is square, Latin half that."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.56 for ch in text)
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width``, broken at spaces, or anywhere in Chinese."""
+    lines, line = [], ""
+    tokens = text.split(" ") if " " in text else list(text)
+    glue = " " if " " in text else ""
+    for token in tokens:
+        candidate = f"{line}{glue}{token}" if line else token
+        if line and _text_width(candidate, size) > width:
+            lines.append(line)
+            line = token
+        else:
+            line = candidate
+    return [*lines, line] if line else lines
 
 
 @dataclass(frozen=True)
@@ -52,36 +90,63 @@ def _ticks(low: float, high: float, *, integers: bool = False) -> list[float]:
     return [first + i * step for i in range(count)]
 
 
-def _frame(title: str, desc: str, body: list[str], legend: list[tuple[str, str]]) -> Markup:
+Draw = Callable[[Layout, int], list[str]]
+
+
+def _both(title: str, desc: str, draw: Draw, legend: list[tuple[str, str]]) -> Markup:
+    """The chart for a desktop, then for a phone; ``draw(layout, top)`` draws the plot
+    below ``top``, where the heading and the legend end."""
+    return Markup(
+        _frame(WIDE, title, desc, draw, legend) + _frame(NARROW, title, desc, draw, legend)
+    )
+
+
+def _frame(layout: Layout, title: str, desc: str, draw: Draw, legend: list[tuple[str, str]]) -> str:
     ident = f"chart-{uuid.uuid4().hex[:8]}"
+    head = [
+        f'<text class="heading" x="8" y="{LINE * (i + 1)}" aria-hidden="true">{escape(line)}</text>'
+        for i, line in enumerate(_wrap(title, 14, layout.width - 16))
+    ]
+    y = LINE * len(head) + 22  # the legend's first baseline
+    x = layout.left
+    items = []
+    for label, css in legend:
+        span = 24 + _text_width(label, 12)
+        if x > layout.left and x + span > layout.width - layout.right:
+            x, y = layout.left, y + LINE
+        items.append(
+            f'<line class="{css}" x1="{x:.0f}" y1="{y - 4}" x2="{x + 18:.0f}" y2="{y - 4}"/>'
+        )
+        items.append(f'<text class="legend" x="{x + 24:.0f}" y="{y}">{escape(label)}</text>')
+        x += span + 16
+    top = y + 14
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart {layout.css}" viewBox="0 0 {layout.width} {layout.height}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" preserveAspectRatio="xMidYMid meet">',
         f'<title id="{ident}-t">{escape(title)}</title>',
         f'<desc id="{ident}-d">{escape(desc)}</desc>',
-        f'<text class="heading" x="8" y="18" aria-hidden="true">{escape(title)}</text>',
+        *head,
+        *items,
+        *draw(layout, top),
+        "</svg>",
     ]
-    x = LEFT
-    for label, css in legend:
-        parts.append(f'<line class="{css}" x1="{x}" y1="36" x2="{x + 18}" y2="36"/>')
-        parts.append(f'<text class="legend" x="{x + 24}" y="40">{escape(label)}</text>')
-        wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
-        x += 40 + 7 * wide
-    parts += body
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return "".join(parts)
 
 
 def _y_axis(
-    low: float, high: float, scale: Callable[[float], float], *, integers: bool = False
+    layout: Layout,
+    low: float,
+    high: float,
+    scale: Callable[[float], float],
+    *,
+    integers: bool = False,
 ) -> list[str]:
     out = []
+    left, right = layout.left, layout.width - layout.right
     for value in _ticks(low, high, integers=integers):
         y = scale(value)
-        out.append(
-            f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
-        )
-        out.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">')
+        out.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}"/>')
+        out.append(f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">')
         out.append(f"{_fmt(value)}</text>")
     return out
 
@@ -100,36 +165,43 @@ def score_chart(
     times = [t for s in series for t, _ in s.points]
     values = [v for s in series for _, v in s.points]
     if not values:
-        return _frame(title, desc, [_empty(empty)], [])
+        return _both(title, desc, lambda layout, top: [_empty(layout, empty)], [])
     low, high = _span(values + ([threshold] if threshold is not None else []))
     start, end = min(times), max(times)
     width = max((end - start).total_seconds(), 1.0)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
-    def sx(t: dt.datetime) -> float:
-        if start == end:
-            return LEFT + plot_w / 2
-        return LEFT + plot_w * (t - start).total_seconds() / width
+    def draw(layout: Layout, top: int) -> list[str]:
+        right = layout.width - layout.right
+        plot_w, plot_h = right - layout.left, layout.height - top - layout.bottom
 
-    def sy(v: float) -> float:
-        return TOP + plot_h * (1 - (v - low) / (high - low))
+        def sx(t: dt.datetime) -> float:
+            if start == end:
+                return layout.left + plot_w / 2
+            return layout.left + plot_w * (t - start).total_seconds() / width
 
-    body = _y_axis(low, high, sy)
-    for t in sorted({start, end, start + (end - start) / 2}):
-        body.append(
-            f'<text class="tick" x="{sx(t):.1f}" y="{HEIGHT - 12}" text-anchor="middle">'
-            f"{escape(time_label(t))}</text>"
-        )
-    if threshold is not None:
-        y = sy(threshold)
-        body.append(
-            f'<line class="target" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
-        )
-        body.append(f'<text class="tick" x="{WIDTH - RIGHT}" y="{y - 4:.1f}" text-anchor="end">')
-        body.append(f"{escape(threshold_label)}</text>")
-    for s in series:
-        body += _line(s, sx, sy, right=WIDTH - RIGHT)
-    return _frame(title, desc, body, [(s.label, s.css) for s in series])
+        def sy(v: float) -> float:
+            return top + plot_h * (1 - (v - low) / (high - low))
+
+        body = _y_axis(layout, low, high, sy)
+        for t in sorted({start, end, start + (end - start) / 2}):
+            # The first and last labels end at the plot's edges, not past the drawing's.
+            anchor = "start" if t == start != end else "end" if t == end != start else "middle"
+            body.append(
+                f'<text class="tick" x="{sx(t):.1f}" y="{layout.height - 12}" '
+                f'text-anchor="{anchor}">{escape(time_label(t))}</text>'
+            )
+        if threshold is not None:
+            y = sy(threshold)
+            body.append(
+                f'<line class="target" x1="{layout.left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}"/>'
+            )
+            body.append(f'<text class="tick" x="{right}" y="{y - 4:.1f}" text-anchor="end">')
+            body.append(f"{escape(threshold_label)}</text>")
+        for s in series:
+            body += _line(s, sx, sy, right=right)
+        return body
+
+    return _both(title, desc, draw, [(s.label, s.css) for s in series])
 
 
 def _line(s: Series, sx, sy, *, right: float) -> list[str]:
@@ -150,10 +222,10 @@ def _line(s: Series, sx, sy, *, right: float) -> list[str]:
     return out
 
 
-def _empty(text: str) -> str:
+def _empty(layout: Layout, text: str) -> str:
     return (
-        f'<text class="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
-        f"{escape(text)}</text>"
+        f'<text class="empty" x="{layout.width / 2}" y="{layout.height / 2}" '
+        f'text-anchor="middle">{escape(text)}</text>'
     )
 
 
@@ -169,43 +241,51 @@ def bar_chart(
     """Labelled bars from zero; ``marker`` is (position in bar units, label), e.g. a
     target within a histogram's range."""
     if not bars or not any(v for _, v in bars):
-        return _frame(title, desc, [_empty(empty)], [])
-    top = max(v for _, v in bars)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+        return _both(title, desc, lambda layout, top: [_empty(layout, empty)], [])
+    peak = max(v for _, v in bars)
+    integers = all(float(v).is_integer() for _, v in bars)
 
-    def sy(v: float) -> float:
-        return TOP + plot_h * (1 - v / (top * 1.1))
+    def draw(layout: Layout, top: int) -> list[str]:
+        right = layout.width - layout.right
+        plot_w, plot_h = right - layout.left, layout.height - top - layout.bottom
 
-    body = _y_axis(0, top * 1.1, sy, integers=all(float(v).is_integer() for _, v in bars))
-    slot = plot_w / len(bars)
-    every = max(1, round(len(bars) / 8))
-    for i, (label, value) in enumerate(bars):
-        x, y = LEFT + i * slot + slot * 0.12, sy(value)
-        body.append(
-            f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.76:.1f}" '
-            f'height="{TOP + plot_h - y:.1f}"><title>{escape(label)}: {_fmt(value)}</title></rect>'
-        )
-        if len(bars) <= 16 and value:
+        def sy(v: float) -> float:
+            return top + plot_h * (1 - v / (peak * 1.1))
+
+        body = _y_axis(layout, 0, peak * 1.1, sy, integers=integers)
+        slot = plot_w / len(bars)
+        every = max(1, round(len(bars) / layout.labels))
+        for i, (label, value) in enumerate(bars):
+            x, y = layout.left + i * slot + slot * 0.12, sy(value)
             body.append(
-                f'<text class="value" x="{x + slot * 0.38:.1f}" y="{y - 4:.1f}" '
-                f'text-anchor="middle">{_fmt(value)}</text>'
+                f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.76:.1f}" '
+                f'height="{top + plot_h - y:.1f}"><title>{escape(label)}: {_fmt(value)}</title>'
+                "</rect>"
             )
-        if i % every == 0:
+            # A value over its bar where the bars are wide enough for it.
+            if len(bars) <= 2 * layout.labels and value:
+                body.append(
+                    f'<text class="value" x="{x + slot * 0.38:.1f}" y="{y - 4:.1f}" '
+                    f'text-anchor="middle">{_fmt(value)}</text>'
+                )
+            if i % every == 0:
+                body.append(
+                    f'<text class="tick" x="{layout.left + (i + 0.5) * slot:.1f}" '
+                    f'y="{layout.height - 12}" text-anchor="middle">{escape(label)}</text>'
+                )
+        if marker is not None:
+            x = layout.left + marker[0] * slot
             body.append(
-                f'<text class="tick" x="{LEFT + (i + 0.5) * slot:.1f}" y="{HEIGHT - 12}" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'<line class="target" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}"/>'
             )
-    if marker is not None:
-        x = LEFT + marker[0] * slot
-        body.append(
-            f'<line class="target" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{TOP + plot_h}"/>'
-        )
-        anchor, dx = ("end", -4) if x > WIDTH - 80 else ("start", 4)
-        body.append(
-            f'<text class="tick" x="{x + dx:.1f}" y="{TOP + 10}" text-anchor="{anchor}">'
-            f"{escape(marker[1])}</text>"
-        )
-    return _frame(title, desc, body, [])
+            anchor, dx = ("end", -4) if x > layout.width - 80 else ("start", 4)
+            body.append(
+                f'<text class="tick" x="{x + dx:.1f}" y="{top + 10}" text-anchor="{anchor}">'
+                f"{escape(marker[1])}</text>"
+            )
+        return body
+
+    return _both(title, desc, draw, [])
 
 
 def histogram(

@@ -106,7 +106,7 @@ def test_a_participant_takes_part_and_watches_a_submission_score(
     check(page)
     shot(page, "submission")
     page.goto(f"/challenges/{digits.slug}/team")
-    expect(page.locator("svg.chart circle.team")).to_have_count(1)
+    expect(page.locator("svg.chart.wide circle.team")).to_have_count(1)
     page.get_by_role("button", name="☆ " + tr("select")).click()
     expect(page.get_by_role("button", name="★ " + tr("selected"))).to_be_visible()
     check(page)
