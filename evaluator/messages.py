@@ -112,6 +112,12 @@ TEMPLATES: dict[str, str] = {
     "output.repeated_ids": N_("%(count)s ids appear more than once, e.g. %(examples)s"),
     "output.unknown_ids": N_("%(count)s ids are not test ids, e.g. %(examples)s"),
     "output.missing_ids": N_("%(count)s test ids are missing, e.g. %(examples)s"),
+    # Notes on a scored submission (evaluator.outcome)
+    "score.two_values": N_(
+        "Scored, but your predictions hold only two distinct values: %(metric)s rewards "
+        "probabilities, and hard 0/1 answers usually score worse than the probabilities "
+        "your model can give."
+    ),
     # The sponsor's scoring program (evaluator.scorer)
     "scoring.refused": N_("The scoring program could not use your output: %(message)s"),
     "scoring.failed": N_(

@@ -226,8 +226,11 @@ def classify_run(
         )
     except PredictionError as exc:
         return failed_run(result, Failure.bad_output, exc.message_code, **exc.params)
+    notice = ("score.two_values", {"metric": metric.name}) if scores.two_values else ("", {})
     return Outcome(
         State.scored,
+        message_code=notice[0],
+        message_params=notice[1],
         public_metrics=None if scores.public is None else {metric.name: scores.public},
         private_metrics=None if scores.private is None else {metric.name: scores.private},
         **measured(result),

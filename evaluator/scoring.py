@@ -51,6 +51,9 @@ class Scores:
     public: float | None  # None when that side has no rows; NaN when the metric is undefined
     private: float | None
     rows: int
+    # A probability metric given only two distinct values (hard 0/1 labels, most likely):
+    # scored as asked, and the team is told what that costs them.
+    two_values: bool = False
 
 
 def read_labels(path: Path, *, metric: Metric, max_bytes: int = 1 << 34) -> pd.DataFrame:
@@ -121,8 +124,19 @@ def score_predictions(
         return metric.compute(t, wrap(p) if wrap else p)
 
     return Scores(
-        public=side(np.flatnonzero(public)), private=side(np.flatnonzero(~public)), rows=len(labels)
+        public=side(np.flatnonzero(public)),
+        private=side(np.flatnonzero(~public)),
+        rows=len(labels),
+        two_values=metric.kind == "probability" and _two_values(y_pred),
     )
+
+
+def _two_values(p: np.ndarray) -> bool:
+    """At most two distinct values (two passes, no sort: cheap on a million rows)."""
+    if p.size == 0:
+        return False
+    low, high = p.min(), p.max()
+    return bool(((p == low) | (p == high)).all())
 
 
 def _with_ids(values: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:

@@ -487,3 +487,38 @@ def test_the_fast_matcher_finds_the_order_itself():
     assert order is not None and shuffled[order].tolist() == ids.tolist()
     assert hash_join(column([*ids[:-1], "elsewhere"]), column(ids)) is None
     assert hash_join(column([*ids[:-1], ids[0]]), column(ids)) is None  # a repeat
+
+
+def test_hard_labels_for_a_probability_metric_are_noticed(tmp_path, binary_labels):
+    """ROC AUC scored hard 0/1 answers without a word (issue 15, friction 13)."""
+    hard = _probabilities(tmp_path, [(r, i % 2) for i, r in enumerate(IDS)], name="hard.csv")
+    assert _score(hard, binary_labels).two_values is True
+    assert _score(_probabilities(tmp_path), binary_labels).two_values is False
+    constant = _probabilities(tmp_path, [(i, 0.5) for i in IDS], name="constant.csv")
+    assert _score(constant, binary_labels).two_values is True
+    labels = tmp_path / "labels.csv"
+    label_metric = _write(
+        tmp_path / "l.csv", _csv(["id", "prediction"], zip(IDS, TRUTH, strict=True))
+    )
+    assert _score(label_metric, labels, metric="accuracy").two_values is False
+
+
+def test_the_notice_reaches_the_team_on_a_scored_submission(tmp_path, binary_labels):
+    import sandboxes
+    from evaluator.outcome import classify_run
+
+    out = tmp_path / "out"
+    out.mkdir()
+    _probabilities(out, [(r, i % 2) for i, r in enumerate(IDS)])
+    run = sandboxes.RunResult(0, False, False, 0.5, 10.0, "", False, out)
+    metric = get_metric("roc_auc")
+    outcome = classify_run(
+        run,
+        metric=metric,
+        labels=read_labels(binary_labels, metric=metric),
+        public=PUBLIC,
+        limits=sandboxes.Limits(),
+        max_bytes=1 << 20,
+    )
+    assert outcome.status == "scored" and outcome.message_code == "score.two_values"
+    assert "only two distinct values" in outcome.message
