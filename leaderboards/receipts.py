@@ -2,10 +2,11 @@
 
 A receipt says what the platform recorded when it scored a submission: it is built
 from the ``submission.scored`` event (scores, metrics, image id, dataset hash, the
-time), never from the live row, which could have been changed since. Only what the
-event does not hold comes from the rows: the challenge's slug, the team's name and
-the archive's sha256 (fixed at upload). Private scores are in a receipt only once
-the private board is public (the challenge is decided), whoever asks.
+time), never from the live row, which could have been changed since; the archive's
+sha256 from the ``submission.received`` event. Only the challenge's slug and the
+team's name come from the rows (neither is in an event). Private scores are in a
+receipt only once the private board is public (the challenge is decided), whoever
+asks.
 
 Receipts are signed on demand; Ed25519 signatures are deterministic, so the same
 receipt downloaded twice is the same file.
@@ -17,7 +18,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, Team
@@ -29,6 +30,7 @@ from leaderboards.decision import award_of
 from leaderboards.models import AwardStatus
 
 SCORED = "submission.scored"
+RECEIVED = "submission.received"
 
 
 def _iso(at: dt.datetime) -> str:
@@ -36,25 +38,38 @@ def _iso(at: dt.datetime) -> str:
     return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def scored_event(session: Session, sub: Submission) -> AuditEvent | None:
-    """The ``submission.scored`` event of ``sub`` (the latest, should there be two).
+def _event(session: Session, kind: str, challenge_id: int, submission_id: int):
+    """The latest ``kind`` event of a challenge whose data names ``submission_id``.
 
-    The event's data is JSON with sorted keys and no spaces, so the LIKE narrows the
-    search to a handful of rows by index on the challenge; each is then checked.
+    The data is JSON with sorted keys and no spaces, so the LIKE narrows the search
+    to a handful of rows of the challenge; each is then checked.
     """
+    named = [f'%"submission":{int(submission_id)}{end}%' for end in (",", "}")]
     query = (
         select(AuditEvent)
         .where(
-            AuditEvent.kind == SCORED,
-            AuditEvent.challenge_id == sub.challenge_id,
-            AuditEvent.data.like(f'%"submission":{int(sub.id)},%'),
+            AuditEvent.kind == kind,
+            AuditEvent.challenge_id == challenge_id,
+            or_(*(AuditEvent.data.like(p) for p in named)),
         )
         .order_by(AuditEvent.id.desc())
     )
     for event in session.scalars(query):
-        if json.loads(event.data).get("submission") == sub.id:
+        if json.loads(event.data).get("submission") == submission_id:
             return event
     return None
+
+
+def scored_event(session: Session, sub: Submission) -> AuditEvent | None:
+    """The ``submission.scored`` event of ``sub`` (the latest, should there be two)."""
+    return _event(session, SCORED, sub.challenge_id, sub.id)
+
+
+def _archive_sha256(session: Session, sub: Submission) -> str:
+    """As recorded when the archive was received (a re-run's: its original's)."""
+    received = _event(session, RECEIVED, sub.challenge_id, sub.rerun_of_id or sub.id)
+    said = json.loads(received.data) if received is not None else {}
+    return said.get("sha256") or sub.blob_sha256
 
 
 def document(session: Session, sub: Submission, event: AuditEvent) -> dict:
@@ -68,7 +83,7 @@ def document(session: Session, sub: Submission, event: AuditEvent) -> dict:
         "rerun_of": said.get("rerun_of"),
         "challenge": challenge.slug,
         "team": {"id": said.get("team"), "name": team.name if team else None},
-        "archive_sha256": sub.blob_sha256,
+        "archive_sha256": _archive_sha256(session, sub),
         "image_id": said.get("image_id"),
         "dataset_hash": said.get("dataset_hash"),
         "public_score": said.get("public_score"),

@@ -4,6 +4,7 @@ import pytest
 
 from evaluator.models import Submission
 from evaluator.outcome import audit_fields
+from evaluator.reruns import request_rerun
 from jiebang import audit, receipts
 from jiebang.errors import NotFound
 from leaderboards.receipts import receipt, scored_event
@@ -66,3 +67,28 @@ def test_a_dry_runs_receipt_says_so_and_names_no_team(world, session, ring):
     body = receipt(session, sub, ring)
     assert body["dry_run"] is True and body["team"] == {"id": None, "name": None}
     assert ring.verify(body)
+
+
+def test_the_archive_hash_is_the_one_recorded_on_receipt_of_the_upload(world, session, ring):
+    challenge = world.challenge()
+    team = world.team(challenge, world.user("a@example.com"))
+    judge = world.user("j@example.com", "judge")
+    sub = world.scored(team, public=0.9, private=0.91)
+    audit.record(
+        session,
+        "submission.received",
+        challenge_id=challenge.id,
+        submission=sub.id,
+        team=team.id,
+        kind="bundle",
+        sha256="a" * 64,
+        size=1,
+    )
+    audit.record(session, "submission.scored", **audit_fields(sub))
+    sub.blob_sha256 = "b" * 64  # the row changed behind the platform's back
+    rerun = request_rerun(session, original=sub, judge=judge)
+    rerun.status = "scored"
+    session.flush()
+    audit.record(session, "submission.scored", **audit_fields(rerun))
+    assert receipt(session, sub, ring)["archive_sha256"] == "a" * 64
+    assert receipt(session, rerun, ring)["archive_sha256"] == "a" * 64  # its original's
