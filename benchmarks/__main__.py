@@ -24,6 +24,7 @@ FULL = {
     "uploads": ["benchmarks.uploads", "--size-mb", "1024"],
     "pipeline": ["benchmarks.pipeline", "--throughput", "300", "--memory", "1000"],
     "scoring-program": ["benchmarks.scoring_program"],
+    "audit": ["benchmarks.audit_verify"],
 }
 QUICK = {
     "scoring": ["benchmarks.run", "--rows", "200000", "--runs", "3"],
@@ -58,6 +59,7 @@ QUICK = {
         "5",
     ],
     "scoring-program": ["benchmarks.scoring_program", "--quick"],
+    "audit": ["benchmarks.audit_verify", "--sizes", "5000,50000", "--teams", "2000"],
 }
 
 

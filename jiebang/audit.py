@@ -115,7 +115,9 @@ def verify(session: Session, *, head: str | None = None) -> Verification:
         AuditEvent.prev_hash,
         AuditEvent.hash,
     )
-    for event in session.execute(columns.order_by(AuditEvent.id)):
+    # Streamed (a server-side cursor on PostgreSQL): memory stays flat however long the log.
+    streamed = {"yield_per": 5000, "stream_results": True}
+    for event in session.execute(columns.order_by(AuditEvent.id), execution_options=streamed):
         count += 1
         if event.prev_hash != prev:
             return Verification(False, count, f"event {event.id}: a previous event was removed")

@@ -29,12 +29,10 @@ log says failed or was rejected must have no scores.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
-from itertools import groupby, zip_longest
-from operator import attrgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
@@ -44,18 +42,15 @@ from challenges.ranking import ranking_of
 from evaluator.models import FINAL, State, Submission, TeamBest
 from jiebang import audit
 from jiebang.audit import AuditEvent
-from leaderboards.board import private_board
-from leaderboards.decision import _digest as board_digest
-from leaderboards.models import Award, Verdict
+from leaderboards.verify_decisions import check_decisions
 
 KEEP = 1000  # disagreements kept word for word; any beyond are only counted
 BATCH = 5000  # rows per fetch of each server-side cursor
 
 RECEIVED, RERUN = "submission.received", "submission.rerun_requested"
 RESULTS = {f"submission.{s.value}": s.value for s in FINAL}
+FINAL_VALUES = frozenset(s.value for s in FINAL)
 SELECTIONS = {"submission.selected": True, "submission.unselected": False}
-DECISIONS = ("board.frozen", "verdict.approve", "verdict.disqualify", "award.awarded")
-DECISIONS += ("award.unclaimed",)
 # A result's fields, named as the row's columns and the event's keys alike.
 RESULT_FIELDS = (
     "failure",
@@ -67,6 +62,7 @@ RESULT_FIELDS = (
     "image_id",
     "dataset_hash",
 )
+_live_result, _logged_result = attrgetter(*RESULT_FIELDS), itemgetter(*RESULT_FIELDS)
 NEVER_SCORED = ("public_score", "private_score", "public_metrics", "private_metrics")
 
 
@@ -88,14 +84,30 @@ class StateCheck:
         if len(self.first) < KEEP:
             self.first.append(text)
 
+    def differ(self, what: str, name: str, live: object, logged: object) -> None:
+        """Say so if the live value is not the logged one."""
+        if live != logged:
+            self.say(f"{what}: {name} is {_show(live)}, the log says {_show(logged)}")
+
+
+def snapshot(session: Session) -> None:
+    """Read the log and the tables as of one moment. On PostgreSQL that takes a
+    REPEATABLE READ transaction (at READ COMMITTED a result recorded between two reads
+    would look like tampering), so call it before the session reads anything; later it
+    changes nothing. SQLite, for development, reads without one."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
 
 def verify_state(session: Session, *, batch: int = BATCH) -> StateCheck:
-    """Compare the live state with the audit log; see the module's text for what is read."""
+    """Compare the live state with the audit log; see the module's text for what is read.
+    Run on a fresh session (or after ``snapshot``) so that every read sees one moment."""
+    snapshot(session)
     check = StateCheck()
     challenges = {c.id: c for c in session.scalars(select(Challenge).order_by(Challenge.id))}
     bests = _check_submissions(session, check, challenges, batch)
     _check_bests(session, check, bests)
-    _check_decisions(session, check, challenges, batch)
+    check_decisions(session, check, challenges, batch)
     return check
 
 
@@ -105,11 +117,6 @@ def _show(value: object) -> str:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     return str(value)
-
-
-def _differ(check: StateCheck, what: str, name: str, live: object, logged: object) -> None:
-    if live != logged:
-        check.say(f"{what}: {name} is {_show(live)}, the log says {_show(logged)}")
 
 
 @dataclass
@@ -194,39 +201,48 @@ def _check_submissions(session, check, challenges, batch) -> dict[int, list]:
         else:
             _check_received(check, what, row, told.received)
         _check_result(check, what, row, told)
-        _differ(check, what, "selected", row.selected, told.selected)
+        check.differ(what, "selected", row.selected, told.selected)
         _count_best(bests, rankings, row, told)
     return bests
 
 
 def _check_received(check: StateCheck, what: str, row, event) -> None:
     data = audit.data_of(event.data)
-    _differ(check, what, "challenge", row.challenge_id, event.challenge_id)
+    check.differ(what, "challenge", row.challenge_id, event.challenge_id)
     if event.kind == RERUN:
-        _differ(check, what, "rerun_of", row.rerun_of_id, data.get("submission"))
+        check.differ(what, "rerun_of", row.rerun_of_id, data.get("submission"))
         return
-    _differ(check, what, "team", row.team_id, data.get("team"))
+    check.differ(what, "team", row.team_id, data.get("team"))
     # A dry run is on no board: turning a row into one (or back) moves it on or off.
-    _differ(check, what, "dry_run", row.dry_run, data.get("dry_run", False))
-    _differ(check, what, "sha256", row.blob_sha256, data.get("sha256", row.blob_sha256))
-    _differ(check, what, "rerun_of", row.rerun_of_id, None)
+    check.differ(what, "dry_run", row.dry_run, data.get("dry_run", False))
+    check.differ(what, "sha256", row.blob_sha256, data.get("sha256", row.blob_sha256))
+    check.differ(what, "rerun_of", row.rerun_of_id, None)
 
 
 def _check_result(check: StateCheck, what: str, row, told: _Told) -> None:
-    final = row.status in {s.value for s in FINAL}
+    final = row.status in FINAL_VALUES
     if told.result is None:
         if final:
             check.say(f"{what}: status is {row.status}, the log records no result")
         return
-    _differ(check, what, "status", row.status, RESULTS[told.result.kind])
+    check.differ(what, "status", row.status, RESULTS[told.result.kind])
     failed = told.result.kind != f"submission.{State.scored.value}"
+    try:
+        if _live_result(row) == _logged_result(told.data):
+            return _check_team(check, what, row, told.data)  # the usual case, at once
+    except KeyError:  # an event without some field (older, or the reconciler's)
+        pass
     for name in RESULT_FIELDS:
         if name in told.data:
-            _differ(check, what, name, getattr(row, name), told.data[name])
+            check.differ(what, name, getattr(row, name), told.data[name])
         elif failed and name in NEVER_SCORED:
-            _differ(check, what, name, getattr(row, name), None)
-    if "team" in told.data:
-        _differ(check, what, "team", row.team_id, told.data["team"])
+            check.differ(what, name, getattr(row, name), None)
+    _check_team(check, what, row, told.data)
+
+
+def _check_team(check: StateCheck, what: str, row, data: dict) -> None:
+    if "team" in data:
+        check.differ(what, "team", row.team_id, data["team"])
 
 
 def _count_best(bests: dict, rankings: dict, row, told: _Told) -> None:
@@ -263,96 +279,6 @@ def _check_bests(session: Session, check: StateCheck, bests: dict[int, list]) ->
         elif best is None:
             check.say(f"{what}: submission {row.submission_id}, the log has no scored result")
         else:
-            _differ(check, what, "submission", row.submission_id, best[2])
-            _differ(check, what, "score", row.score, best[3])
-            _differ(check, what, "entries", row.entries, best[4])
-
-
-def _check_decisions(session, check, challenges, batch) -> None:
-    """Freezes, verdicts and awards: one pass over their events, one over their rows."""
-    frozen: dict[int, object] = {}
-    verdicts: dict[int, list] = defaultdict(list)
-    awards: dict[int, object] = {}
-    query = select(AuditEvent).where(AuditEvent.kind.in_(DECISIONS)).order_by(AuditEvent.id)
-    for event in session.scalars(query.execution_options(yield_per=batch)):
-        if event.kind == "board.frozen":
-            frozen[event.challenge_id] = event
-        elif event.kind.startswith("award."):
-            awards[event.challenge_id] = event
-        else:
-            verdicts[event.challenge_id].append(event)
-    for cid, challenge in challenges.items():
-        what = f"challenge {challenge.slug}"
-        if cid in frozen:
-            _check_board(session, check, what, challenge, frozen[cid])
-        elif challenge.frozen_at is not None:
-            check.say(f"{what}: frozen at {challenge.frozen_at}, the log records no freeze")
-    rows = session.scalars(select(Verdict).order_by(Verdict.id))
-    by_challenge: dict[int, list] = defaultdict(list)
-    for verdict in rows:
-        by_challenge[verdict.challenge_id].append(verdict)
-    for cid in sorted(by_challenge.keys() | verdicts.keys()):
-        _check_verdicts(check, by_challenge[cid], verdicts[cid])
-    live = {a.challenge_id: a for a in session.scalars(select(Award))}
-    for cid in sorted(live.keys() | awards.keys()):
-        slug = challenges[cid].slug if cid in challenges else cid
-        _check_award(check, f"the award of challenge {slug}", live.get(cid), awards.get(cid))
-
-
-def _check_board(session, check: StateCheck, what: str, challenge, event) -> None:
-    data = audit.data_of(event.data)
-    board = private_board(session, challenge)
-    if board_digest(board) == data.get("digest"):
-        return
-    now = [[e.team_id, e.submission_id, e.score] for e in board[: len(data.get("top", []))]]
-    for rank, (live, logged) in enumerate(zip_longest(now, data.get("top", [])), start=1):
-        if live != logged:
-            check.say(
-                f"{what}: the frozen private board's rank {rank} is now {_entry(live)}, "
-                f"the log's freeze (event {event.id}) says {_entry(logged)}"
-            )
-            return
-    check.say(
-        f"{what}: the frozen private board no longer matches the digest recorded at the "
-        f"freeze (event {event.id}), below its top {len(data.get('top', []))}"
-    )
-
-
-def _entry(entry: list | None) -> str:
-    if entry is None:
-        return "nobody"
-    team, submission, score = entry
-    return f"team {team} (submission {submission}, {score})"
-
-
-def _check_verdicts(check: StateCheck, rows: list, events: list) -> None:
-    for row, event in zip_longest(rows, events):
-        if event is None:
-            check.say(f"verdict {row.id}: the log records no such verdict")
-            continue
-        if row is None:
-            check.say(f"the verdict of event {event.id} has no row")
-            continue
-        data = audit.data_of(event.data)
-        what = f"verdict {row.id}"
-        _differ(check, what, "decision", row.decision, event.kind.partition(".")[2])
-        _differ(check, what, "team", row.team_id, data.get("team"))
-        _differ(check, what, "submission", row.submission_id, data.get("submission"))
-        _differ(check, what, "rerun", row.rerun_id, data.get("rerun"))
-        _differ(check, what, "reason", row.reason, data.get("reason", row.reason))
-
-
-def _check_award(check: StateCheck, what: str, row, event) -> None:
-    if event is None:
-        check.say(f"{what}: {row.status} (team {row.team_id}), the log records no award")
-        return
-    if row is None:
-        check.say(f"{what}: no row, the log records one (event {event.id})")
-        return
-    data = audit.data_of(event.data)
-    _differ(check, what, "status", row.status, event.kind.partition(".")[2])
-    _differ(check, what, "team", row.team_id, data.get("team"))
-    _differ(check, what, "submission", row.submission_id, data.get("submission"))
-    if "amount" in data:
-        _differ(check, what, "amount", row.amount, Decimal(data["amount"]))
-        _differ(check, what, "currency", row.currency, data.get("currency"))
+            check.differ(what, "submission", row.submission_id, best[2])
+            check.differ(what, "score", row.score, best[3])
+            check.differ(what, "entries", row.entries, best[4])

@@ -169,9 +169,10 @@ def audit_verify(rt: Runtime, head: str | None) -> None:
     outside the platform: giving it to a later run also detects events cut from the end.
     Exits non-zero on any problem."""
     from jiebang import audit as chain
-    from leaderboards.verify import verify_state
+    from leaderboards.verify import snapshot, verify_state
 
     with rt.session() as session:
+        snapshot(session)  # the chain and the tables read as of one moment
         result = chain.verify(session, head=head)
         if not result.ok:
             raise click.ClickException(f"audit log broken: {result.problem}")

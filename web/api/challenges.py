@@ -20,7 +20,7 @@ from jiebang.db import utcnow
 from jiebang.errors import Invalid, NotFound
 from leaderboards.decision import award_of, winners_page
 from leaderboards.lifecycle import close_now
-from leaderboards.verify import verify_state
+from leaderboards.verify import snapshot, verify_state
 from web.api import read
 from web.api import schemas as s
 from web.api.base import bearer_user, bp, paging, parse, token_required
@@ -292,9 +292,12 @@ def audit_head():
     flag = request.args.get("state", "false").lower()
     if flag not in ("true", "false"):
         return api_error("invalid", _("state must be 'true' or 'false'."), 400, "state")
-    events, head = audit.head(db())
     if flag == "false":
+        events, head = audit.head(db())
         return read.reply(s.AuditHead(events=events, head=head))
+    db().commit()  # ends the token look-up's transaction: the head and the check share one
+    snapshot(db())
+    events, head = audit.head(db())
     state = verify_state(db())
     return read.reply(
         s.AuditHead(
