@@ -48,7 +48,8 @@ def damage(session, blobs, world, damage_bundle):
     from evaluator.models import Submission
     from jiebang import accounts
 
-    accounts.create_org(session, slug="example-logistics", name="Example Logistics 示例物流")
+    org = accounts.create_org(session, slug="example-logistics", name="Example Logistics 示例物流")
+    world.user("sponsor@example.com", "sponsor", org=org)
     with open_bundle(damage_bundle) as bundle:
         item = service.create_from_bundle(session, bundle=bundle, blobs=blobs)
     service.publish(session, item)
@@ -166,3 +167,14 @@ def test_the_detection_board_shows_every_metric(pages, damage, lang, tr, check, 
     _shoot(team, tmp_path, f"{lang}-metric-submission")
     team.set_viewport_size(NARROW)
     _shoot(team, tmp_path, f"{lang}-metric-submission-360")
+
+    # The team page charts progress by the declared metric (it was a 500: get_metric
+    # knew only the built-in metrics); the sponsor's dashboard has the same board.
+    assert team.goto(f"/challenges/{DAMAGE.slug}/team").status == 200
+    expect(team.locator("svg.chart circle.team").first).to_be_attached()
+    sponsor = pages.new()
+    login(sponsor, "sponsor@example.com")
+    assert sponsor.goto(f"/sponsor/challenges/{DAMAGE.slug}").status == 200
+    _board_in(sponsor, lang)
+    check(sponsor)
+    _shoot(sponsor, tmp_path, f"{lang}-metric-dashboard")
