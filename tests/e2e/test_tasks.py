@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 
 import sandboxes
 from jiebang.accounts import Role
@@ -239,8 +240,21 @@ def test_three_kinds_of_challenge_from_the_web_and_the_cli(
     assert good["map50"] > weak["map50"] and good["map"] > weak["map"]
     assert [e["meets_targets"] for e in entries] == [True, False]
     assert results["damage-good"]["public_metrics"] == good
-    detail = api.get(f"/api/v1/challenges/{DAMAGE.slug}").json()
-    assert [m["name"] for m in detail["metrics"]] == ["map50", "map", "recall"]
+    # Their titles in the reader's language; the CLI's board prints every metric too.
+    for lang, recall in (("en", "Recall (AR@100)"), ("zh-CN", "召回率 (AR@100)")):
+        detail = requests.get(
+            f"{api.url}/api/v1/challenges/{DAMAGE.slug}",
+            headers={"Accept-Language": lang},
+            timeout=30,
+        ).json()
+        assert [m["name"] for m in detail["metrics"]] == ["map50", "map", "recall"]
+        assert detail["metrics"][2]["title"] == recall
+    printed = client_run(tokens["port@example.com"], "leaderboard", DAMAGE.slug).stdout
+    head, first_row, _second = printed.splitlines()
+    assert head.split() == ["rank", "team", "map50", "map", "recall", "targets"]
+    assert first_row.split()[-4:] == [f"{good[m]:.4f}" for m in ("map50", "map", "recall")] + [
+        "yes"
+    ]
 
     # The broken detections: refused by the scoring program, in its own words.
     broken = results["damage-broken"]
