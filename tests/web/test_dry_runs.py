@@ -79,6 +79,8 @@ def test_the_sponsor_dry_runs_a_draft_from_the_dashboard(
     for seen in ("0.7500", "0.6250", "1.50 s", "RUNLOG-marker", "SCORERLOG-marker"):
         assert seen in page, seen
     assert "<strong>0</strong> submissions" in page  # not counted as participation
+    own = client.get(f"/submissions/{sub.id}").get_data(as_text=True)
+    assert "None: a dry run of the sponsor" in own and "My team" not in own
     # The administrator sees the latest dry run next to "Approve and publish".
     client.post("/logout")
     _login(client, "a@example.com")
