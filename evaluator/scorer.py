@@ -186,18 +186,22 @@ def judge(result: sandboxes.RunResult, names: list[str], limits: sandboxes.Limit
     if result.exit_code != 0:
         message = _error_text(result.output_dir / ERROR)
         if message:
+            note = f"[jiebang] the program refused the output (exit {result.exit_code}): {message}"
             return Scored(
                 failure=Failure.bad_output,
                 code="scoring.refused",
                 params={"message": message},
-                log=log,
+                log=f"{log}\n{note}".strip(),
             )
         return broken(f"it exited with code {result.exit_code} and wrote no {ERROR}")
     try:
         public, private = _read_scores(result.output_dir / SCORES, names)
     except ValueError as exc:
         return broken(str(exc))
-    return Scored(public=public, private=private, log=log)
+    # The public side only: before the close nobody, staff included, sees private scores.
+    shown = ", ".join(f"{name}={value:.6g}" for name, value in public.items())
+    note = f"[jiebang] scored in {result.runtime_s:.2f} s; public: {shown}"
+    return Scored(public=public, private=private, log=f"{log}\n{note}".strip())
 
 
 def _error_text(path: Path) -> str:

@@ -99,6 +99,10 @@ def test_a_good_submission_gets_every_declared_metric_on_both_sides(world):
     assert sub.private_metrics == {"acc": 1.0, "err": 0.0}
     assert sub.public_score == 1.0 and sub.private_score == 1.0  # the ranking metric's
     assert "scorer mode ok" in sub.scorer_log
+    # The platform's own line: what it read, the public side only (before the close nobody,
+    # staff included, sees private scores).
+    note = sub.scorer_log.splitlines()[-1]
+    assert note.startswith("[jiebang] scored in") and "acc=1" in note and "private" not in note
     # The scorer saw this submission's output and nothing else.
     assert "sees ['answers.json']" in sub.scorer_log
 
@@ -133,6 +137,7 @@ def test_a_refusal_by_the_scorer_reaches_the_team_in_its_words(world):
     assert sub.status == "failed" and sub.failure == "bad_output"
     assert sub.message_code == "scoring.refused"
     assert "answers.json is missing" in sub.message
+    assert "[jiebang] the program refused the output (exit 1)" in sub.scorer_log
     with world.ctx.sessions() as session:
         item = session.get(Challenge, sub.challenge_id)
         counted = used_today(session, team_id=sub.team_id, challenge=item, now=utcnow())
