@@ -56,9 +56,10 @@ def add_events(settings) -> int:
     def events():
         nonlocal prev, written
         with sessions() as session:
-            query = select(Submission).order_by(Submission.id)
-            options = {"yield_per": 10_000}
-            for sub in session.scalars(query.execution_options(**options)):
+            # Plain rows, not ORM objects (5 times faster): audit_fields reads attributes.
+            query = select(*Submission.__table__.c, Submission.rerun_of_id.label("rerun_of_id"))
+            query = query.order_by(Submission.id).execution_options(yield_per=10_000)
+            for sub in session.execute(query):
                 at = sub.created_at.replace(microsecond=0)
                 received = dict(
                     submission=sub.id,
