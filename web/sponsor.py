@@ -16,7 +16,7 @@ from challenges import service as challenges
 from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.models import Challenge
 from challenges.policy import AccountAction, Action, can
-from evaluator import dryrun
+from evaluator import dryrun, listing
 from jiebang import accounts
 from jiebang.accounts import Role
 from jiebang.db import utcnow
@@ -172,6 +172,7 @@ def dashboard(slug: str):
         dry_runs=dryrun.dry_runs(session, item) if can_dry_run else None,
         dry_run_open=can_dry_run and item.status in dryrun.TAKES_DRY_RUNS,
         dry_run_form=SubmitForm(),
+        scorer_failures=listing.scorer_failures(session, item) if item.scoring else None,
     )
 
 

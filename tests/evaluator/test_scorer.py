@@ -198,3 +198,16 @@ def _used(world) -> int:
         item = session.get(Challenge, challenge_id)
         team = teams.team_of(session, user=session.get(User, user_id), challenge=item)
         return used_today(session, team_id=team.id, challenge=item, now=utcnow())
+
+
+def test_the_sponsor_is_told_of_scorer_failures_in_the_platforms_words_only(world):
+    from evaluator.listing import scorer_failures
+
+    world.run(right=1.0, mode="flood")
+    with world.ctx.sessions() as session:
+        item = session.get(Challenge, world.challenges["runc"][0])
+        found = scorer_failures(session, item, limit=3)
+    assert found.total >= 1 and 1 <= len(found.latest) <= 3
+    for failure in found.latest:
+        assert failure.diagnosis.startswith("the scoring program failed:")
+        assert "flood" not in failure.diagnosis and "scorer mode" not in failure.diagnosis
