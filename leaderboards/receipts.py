@@ -89,13 +89,17 @@ def document(session: Session, sub: Submission, event: AuditEvent) -> dict:
         "public_score": said.get("public_score"),
         "public_metrics": said.get("public_metrics"),
         "scored_at": _iso(event.at),
-        "audit_event": {"id": event.id, "hash": event.hash},
+        "audit_event": {"id": event.id},
     }
     if said.get("dry_run"):
         body["dry_run"] = True  # the sponsor's own run, on no board
     if challenge.is_decided():
         body["private_score"] = said.get("private_score")
         body["private_metrics"] = said.get("private_metrics")
+        # Only now: the event's hash covers its private scores, and every other field of
+        # it is known to the team, so before the award the hash (with the hash before it,
+        # from the team's previous receipt) would let a team guess them, one k/n at a time.
+        body["audit_event"]["hash"] = event.hash
     return body
 
 
