@@ -279,7 +279,7 @@ STATE_SHOWN = 10  # disagreements the head's summary spells out; the CLI lists t
     "Staff: the audit log's length and newest hash. Keep it; a later `jiebang audit verify "
     "--head HASH` shows whether any event was removed since. With state=true it also "
     "checks the live submissions, boards, verdicts and awards against the log (a pass "
-    "over the whole log: seconds on a large platform, so only when asked)",
+    "over the whole log: about a minute at 500,000 submissions, so only when asked)",
     s.AuditHead,
     tag="admin",
     scope="read",
