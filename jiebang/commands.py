@@ -82,6 +82,9 @@ def orgs_create(rt: Runtime, slug: str, name: str) -> None:
         click.echo(f"created organization {org.slug}")
 
 
+# The core layer's check: the chain alone. The `jiebang` program (web/cli.py) registers
+# web.commands' `audit` instead, which then checks the live state against the log: that
+# needs the boards, which this layer may not import.
 @click.group("audit")
 def audit_group() -> None:
     """The hash-chained audit log."""
