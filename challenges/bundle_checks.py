@@ -7,6 +7,7 @@ a bundle of many gigabytes is checked at disk speed.
 from __future__ import annotations
 
 import csv
+import hashlib
 import unicodedata
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def check_references(spec: ChallengeSpec, root: Path) -> list[str]:
             member_entry(root, name)
         except FileNotFoundError as exc:
             problems.append(f"{key}: {exc}")
+    if not problems:
+        problems += _public_apart_from_hidden(spec, root)
     if spec.scoring is not None and not problems:
         program = member_entry(root, spec.scoring.program)
         if not program.is_dir() or not (program / SCORER_ENTRY).is_file():
@@ -72,6 +75,62 @@ def check_references(spec: ChallengeSpec, root: Path) -> list[str]:
                 "(it runs as python /scoring/score.py)"
             )
     return problems
+
+
+def _public_apart_from_hidden(spec: ChallengeSpec, root: Path) -> list[str]:
+    """No public file (training data, the sample, the scoring program that `jiebang check`
+    may publish) may be, hold or sit inside a hidden one (test inputs and labels), and the
+    program may not carry a copy of a labels file."""
+    data = spec.data
+    hidden = [("data.test_inputs", data.test_inputs), ("data.test_labels", data.test_labels)]
+    hidden += [(f"data.extra_inputs.{i}", n) for i, n in enumerate(data.extra_inputs)]
+    public = [(f"data.train.{i}", n) for i, n in enumerate(data.train)]
+    for key in ("sample_inputs", "sample_labels"):
+        if getattr(data, key) is not None:
+            public.append((f"data.{key}", getattr(data, key)))
+    if spec.scoring is not None:
+        public.append(("scoring.program", spec.scoring.program))
+    problems = []
+    for pkey, pname in public:
+        for hkey, hname in hidden:
+            if _overlap(pname, hname):
+                problems.append(
+                    f"{pkey}: {pname!r} overlaps the hidden {hkey} {hname!r}; keep hidden "
+                    "data out of public files and folders"
+                )
+    if spec.scoring is not None and not problems:
+        labels = _digests(member_entry(root, data.test_labels))
+        copies = sorted(
+            name
+            for name, digest in _named_digests(member_entry(root, spec.scoring.program))
+            if digest in labels
+        )
+        if copies:
+            problems.append(
+                f"scoring.program: {copies[0]!r} is a copy of a hidden data.test_labels file; "
+                "the program reads the labels at /reference, keep them out of its folder"
+            )
+    return problems
+
+
+def _overlap(a: str, b: str) -> bool:
+    a, b = a.rstrip("/"), b.rstrip("/")
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _named_digests(path: Path):
+    """(relative name, sha256) of each file of a file or folder, read in blocks."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        digest = hashlib.sha256()
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        yield (file.name if file == path else str(file.relative_to(path))), digest.hexdigest()
+
+
+def _digests(path: Path) -> set[str]:
+    return {digest for _name, digest in _named_digests(path)}
 
 
 def check_data(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, list[str]]:

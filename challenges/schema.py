@@ -19,8 +19,10 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 SAFE_NAME = re.compile(r"\A[A-Za-z0-9._-][A-Za-z0-9._ -]*\Z")
 # What a scoring program reports a score under (a JSON key, a board column, an API field).
 METRIC_NAME = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
-# A locally built image a scorer runs on (no registry is ever asked): name[:tag].
-IMAGE_TAG = re.compile(r"\A[a-z0-9][a-z0-9._/-]{0,127}(:[A-Za-z0-9._-]{1,64})?\Z")
+# An image the operator built on the workers for scorers (no registry is ever asked),
+# named in full: jiebang/NAME:TAG. Never an image id or a prefix of one, which Docker would
+# match against any image on the engine, a team's included.
+IMAGE_TAG = re.compile(r"\Ajiebang/[a-z0-9][a-z0-9._-]{0,63}:[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
 class Strict(BaseModel):
@@ -150,7 +152,10 @@ class Scoring(Strict):
     @classmethod
     def _image(cls, tag: str | None) -> str | None:
         if tag is not None and not IMAGE_TAG.match(tag):
-            raise ValueError(f"{tag!r} is not an image name like jiebang/scoring:3.11")
+            raise ValueError(
+                f"{tag!r} is not the name of a scorer image built on the workers, "
+                "like jiebang/scoring:3.11 (jiebang/NAME:TAG)"
+            )
         return tag
 
     @field_validator("metrics")

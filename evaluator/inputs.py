@@ -8,6 +8,7 @@ in its own container, with the split at /split and itself at /scoring.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -100,7 +101,10 @@ def ensure_split(ctx: Context, challenge: Challenge) -> Path:
             lines = sorted(ids[side].tolist())
             (tmp / name).write_text("".join(f"{i}\n" for i in lines), "utf-8")
 
-    return _prepared(ctx, "split", challenge.dataset_hash, fill)
+    # The secret decides the split: two challenges of the same data (one dataset hash)
+    # split differently. Hashed, so the folder's name does not show it.
+    key = hashlib.sha256(f"{challenge.dataset_hash}:{challenge.split_secret}".encode()).hexdigest()
+    return _prepared(ctx, "split", key, fill)
 
 
 def item_ids(ctx: Context, challenge: Challenge) -> np.ndarray:
@@ -124,6 +128,7 @@ def _place(ctx: Context, f: ChallengeFile, dest: Path, name: str, *, spread: boo
     if f.is_folder:
         folders.unpack(blob, dest if spread else dest / name)
     else:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)  # extra/info.csv
         shutil.copyfile(blob, dest / name)
 
 

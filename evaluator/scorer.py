@@ -221,10 +221,23 @@ def _read_capped(path: Path, cap: int) -> bytes | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:
+        # A folder, a FIFO or a device by that name is no answer (and is never read).
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        return f.read(cap)
+        return _read_all(fd, cap)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int, cap: int) -> bytes:
+    chunks, left = [], cap
+    while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _read_scores(path: Path, names: list[str]) -> tuple[dict, dict]:

@@ -47,6 +47,8 @@ def init_app(app: Flask, *, production: bool) -> None:
         # PostgreSQL refuses NUL in text: a 400 that says so, not a 500 on the query. Form
         # fields are checked by web.forms.Form (a multipart body is parsed by its view).
         args = request.args
+        if "\x00" in request.path:
+            abort(400, description=_("The address holds a NUL character; remove it."))
         if any("\x00" in k or any("\x00" in v for v in args.getlist(k)) for k in args):
             abort(400, description=_("A query parameter holds a NUL character; remove it."))
 

@@ -165,3 +165,63 @@ def test_a_zip_whose_top_entry_is_a_link_is_read_from_its_own_folder(bundle_dir,
 def test_a_label_file_that_is_not_utf8_is_named(bundle_dir):
     (bundle_dir / "labels.csv").write_bytes(b"id,label\n\xff\xfe,1\n")
     assert any(p.startswith("labels.csv: not a UTF-8 CSV") for p in _problems(bundle_dir))
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "sha256:" + "a" * 64,
+        "a" * 64,
+        "abcd",  # Docker matches an id prefix against every image, a team's included
+        "scoring:3.11",
+        "jiebang/scoring",  # a tag is required
+        "jiebang/scoring@sha256:" + "a" * 64,
+        "registry.example.com/jiebang/scoring:1",
+    ],
+)
+def test_a_scorer_image_is_named_in_full_never_by_id(image):
+    from pydantic import ValidationError
+
+    from challenges.schema import Scoring
+
+    metrics = [{"name": "acc", "title": {"en": "Accuracy", "zh": "准确率"}}]
+    with pytest.raises(ValidationError, match="scorer image"):
+        Scoring(program="scoring/", image=image, metrics=metrics)
+    assert Scoring(program="scoring/", image="jiebang/scoring:3.11", metrics=metrics).image
+
+
+def test_public_files_never_hold_hidden_ones(tmp_path):
+    """Review finding F4: labels kept in the scoring folder reached the public check kit;
+    `train: [reference/]` and `sample_inputs: test/` loaded."""
+    from challenges.bundle import ChallengeBundleError, open_bundle
+    from tests.evaluator.scorer_world import write_bundle
+
+    def problems(edit) -> str:
+        root = write_bundle(tmp_path / f"b{len(list(tmp_path.iterdir()))}", slug="overlap")
+        spec = yaml.safe_load((root / "challenge.yaml").read_text())
+        edit(root, spec)
+        (root / "challenge.yaml").write_text(yaml.safe_dump(spec))
+        with pytest.raises(ChallengeBundleError) as caught:
+            with open_bundle(root):
+                pass
+        return "; ".join(caught.value.problems)
+
+    def train_reference(root, spec):
+        spec["data"]["train"] = ["reference/"]
+
+    def sample_is_test(root, spec):
+        spec["data"]["sample_inputs"] = "test/"
+
+    def labels_in_program(root, spec):
+        (root / "scoring" / "reference").mkdir()
+        (root / "scoring" / "reference" / "truth.json").write_bytes(
+            (root / "reference" / "truth.json").read_bytes()
+        )
+
+    def labels_inside_program(root, spec):
+        spec["data"]["test_labels"] = "scoring/"
+
+    assert "overlaps the hidden data.test_labels" in problems(train_reference)
+    assert "overlaps the hidden data.test_inputs" in problems(sample_is_test)
+    assert "is a copy of a hidden data.test_labels file" in problems(labels_in_program)
+    assert "scoring.program: 'scoring/' overlaps" in problems(labels_inside_program)

@@ -13,6 +13,7 @@ import os
 import secrets
 
 import pytest
+import yaml
 
 from challenges import service, teams
 from challenges.bundle import open_bundle
@@ -211,3 +212,42 @@ def test_the_sponsor_is_told_of_scorer_failures_in_the_platforms_words_only(worl
     for failure in found.latest:
         assert failure.diagnosis.startswith("the scoring program failed:")
         assert "flood" not in failure.diagnosis and "scorer mode" not in failure.diagnosis
+
+
+@pytest.mark.parametrize("name", ["scores.json", "error.txt"])
+def test_a_folder_where_the_answer_belongs_is_the_scorers_failure(tmp_path, name):
+    """Review finding F3: a folder named scores.json escaped judge() as an OSError."""
+    import sandboxes
+    from evaluator.scorer import judge
+
+    (tmp_path / name).mkdir()
+    exit_code = 0 if name == "scores.json" else 1
+    run = sandboxes.RunResult(exit_code, False, False, 0.1, 5.0, "", False, tmp_path)
+    verdict = judge(run, ["acc", "err"], sandboxes.Limits())
+    assert verdict.failure == "scorer" and verdict.code == "scoring.failed"
+
+
+def test_two_challenges_of_the_same_data_split_by_their_own_secrets(world):
+    """Review finding F2: /split was kept per dataset, whatever the challenge's secret."""
+    world.challenge()
+    slug = f"twin-{world.nonce}"
+    root = write_bundle(world.tmp / slug, slug=slug)
+    (root / "extra").mkdir()
+    (root / "extra" / "info.csv").write_text("k,v\n")  # a nested extra input (finding F9)
+    spec = yaml.safe_load((root / "challenge.yaml").read_text())
+    spec["data"]["extra_inputs"] = ["extra/info.csv"]
+    (root / "challenge.yaml").write_text(yaml.safe_dump(spec))
+    with world.ctx.sessions() as session:
+        with open_bundle(root) as bundle:
+            twin = service.create_from_bundle(session, bundle=bundle, blobs=world.ctx.blobs)
+        session.flush()
+        inputs_dir = inputs.ensure_inputs(world.ctx, twin)
+        first = session.get(Challenge, world.challenges["runc"][0])
+        twin.dataset_hash = first.dataset_hash  # the same data, as a copy of a bundle gives
+        splits = [
+            (inputs.ensure_split(world.ctx, item) / "public.txt").read_text()
+            for item in (first, twin)
+        ]
+        session.rollback()
+    assert splits[0] != splits[1]
+    assert (inputs_dir / "extra" / "info.csv").read_text() == "k,v\n"

@@ -130,3 +130,31 @@ def test_a_challenge_bundle_may_be_larger_than_any_submission(
     assert accepted.get_json()["error"]["code"] == "invalid_bundle"
     assert spooled and all(d == settings.data_dir / "tmp" for d in spooled)
     assert push(7 * MiB).status_code == 413
+
+
+def test_a_participant_cannot_fill_the_disk_through_the_bundle_route(
+    client, world, session, token_for, monkeypatch
+):
+    """The role is asked before the body is read (review finding F7: a 3 GB upload by a
+    participant was written to the data disk, then refused)."""
+    user = world.user("filler@example.com")
+    session.commit()
+    read = []
+    real = __import__("tempfile").TemporaryFile
+    monkeypatch.setattr(
+        "web.uploads.tempfile.TemporaryFile", lambda *a, **k: read.append(1) or real(*a, **k)
+    )
+    response = client.post(
+        "/api/v1/challenges",
+        data={"bundle": (io.BytesIO(bytes(2 * MiB)), "bundle.zip")},
+        content_type="multipart/form-data",
+        headers=token_for(user),
+    )
+    assert response.status_code == 403 and read == []
+
+
+def test_a_nul_in_the_address_is_a_400_not_a_crash(client):
+    # Review finding F5: /challenges/a%00b reached PostgreSQL and answered 500.
+    for path in ("/challenges/a%00b", "/api/v1/challenges/a%00b"):
+        response = client.get(path)
+        assert response.status_code == 400, path

@@ -146,11 +146,12 @@ def winners():
 )
 @token_required("manage")
 def push_challenge():
+    # The role before a byte of the body is read (request.files reads it all, up to
+    # gigabytes, onto the data disk); the service asks again with its organization.
+    require(db(), g.api_user, Action.create_challenge)
     upload = request.files.get("bundle")
     if upload is None:
         raise Invalid("bundle", "Send the bundle zip as multipart form field 'bundle'.")
-    # The role before the bundle is read; the service asks again with its organization.
-    require(db(), g.api_user, Action.create_challenge)
     session = db()
     with tempfile.TemporaryDirectory(prefix="jiebang-push-", dir=work_dir()) as tmp:
         path = Path(tmp) / "bundle.zip"
