@@ -188,9 +188,8 @@ def audit_verify(rt: Runtime, head: str | None) -> None:
         click.echo(f"  {line}")
     if state.count > len(state.first):
         click.echo(f"  ... and {state.count - len(state.first)} more")
-    raise click.ClickException(
-        f"the live state disagrees with the audit log in {state.count} places"
-    )
+    places = "1 place" if state.count == 1 else f"{state.count} places"
+    raise click.ClickException(f"the live state disagrees with the audit log in {places}")
 
 
 @click.command()

@@ -283,7 +283,7 @@ def test_the_command_exits_non_zero_on_a_disagreement(history, session, settings
     edited = CliRunner().invoke(audit, ["verify"], env=_env(settings))
     assert edited.exit_code == 1
     assert f"the award of challenge {history.challenge.slug}: amount is 1.00" in edited.output
-    assert "disagrees with the audit log in 1 places" in edited.output
+    assert "disagrees with the audit log in 1 place\n" in edited.output
     session.execute(text("UPDATE audit_events SET data = '{}' WHERE kind = 'award.awarded'"))
     session.commit()
     broken = CliRunner().invoke(audit, ["verify"], env=_env(settings))
