@@ -5,12 +5,13 @@ credential could. Each edit must be found and named; the untouched history verif
 
 import datetime as dt
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from challenges import lifecycle
 from evaluator.context import open_context
@@ -309,3 +310,21 @@ def test_the_audit_head_checks_the_state_only_when_asked(history, session, setti
     assert "amount is 1.00, the log says 1000.00" in edited["first_disagreements"][0]
     wrong = client.get(f"{url}?state=maybe", headers=headers)
     assert wrong.status_code == 400 and "state must be" in wrong.get_data(as_text=True)
+
+
+def test_events_from_before_metrics_were_recorded_are_read_as_they_are(history, session):
+    """An older database's results carry no metrics: those are not compared, the rest is."""
+    from jiebang.audit import AuditEvent
+
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == "submission.scored")):
+        data = json.loads(event.data)
+        del data["public_metrics"], data["private_metrics"]
+        event.data = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    session.commit()
+    assert verify_state(session).agrees
+    found = _tampered(
+        session,
+        "UPDATE submissions SET public_metrics = NULL, public_score = 0.3 WHERE id = :i",
+        i=history.a_other,
+    )
+    assert found == [f"submission {history.a_other}: public_score is 0.3, the log says 0.5"]
