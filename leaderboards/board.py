@@ -66,7 +66,10 @@ def public_board(
     are ordered the same way (``challenges.ranking``).
     """
     ranking = ranking_of(challenge)
-    query = (
+    # The page of team_bests first, then its own rows' names and metrics: a join before
+    # the LIMIT made PostgreSQL hash-join every submission of the challenge (126-207 ms at
+    # 500,000 submissions, against 4.6 ms for the page alone).
+    page = (
         select(
             TeamBest.submission_id,
             TeamBest.team_id,
@@ -75,15 +78,18 @@ def public_board(
             TeamBest.runtime_s,
             TeamBest.peak_memory_mb,
             TeamBest.entries,
-            Team.name,
-            Submission.public_metrics.label("metrics"),
         )
-        .join(Team, Team.id == TeamBest.team_id)
-        .join(Submission, Submission.id == TeamBest.submission_id)
         .where(TeamBest.challenge_id == challenge.id)
         .order_by(*ranking.order_by(TeamBest.score, TeamBest.created_at, TeamBest.submission_id))
         .offset(offset)
         .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(page, Team.name, Submission.public_metrics.label("metrics"))
+        .join(Team, Team.id == page.c.team_id)
+        .join(Submission, Submission.id == page.c.submission_id)
+        .order_by(*ranking.order_by(page.c.score, page.c.created_at, page.c.submission_id))
     )
     return _entries(challenge, session.execute(query), first=offset + 1)
 
