@@ -1,7 +1,11 @@
-"""The scoring-program templates (web/examples/scoring/*/score.py), run as the platform runs
-them (a subprocess with the scorer's environment variables, here on the host's Python), agree
-with the metric libraries' own numbers on both sides of the split, and refuse unusable
-predictions with a message in error.txt and exit 1, never a traceback.
+"""The scoring-program templates (web/examples/scoring/*/score.py) agree with the metric
+libraries' own numbers on both sides of the split, and refuse unusable predictions with a
+message in error.txt and exit 1, never a traceback.
+
+Every test runs twice: on the host's Python (a subprocess with the scorer's environment
+variables: quick to debug), and as the platform runs a scorer, in its sandbox on the
+scorer image (``evaluator.scorer.run_scorer``: no network, read-only root, uid 10001, the
+contract's read-only mounts).
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "examples" / "scoring"
 class Work:
     """The folders a scorer sees, on the host, and how to run a template on them."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, sandbox=None) -> None:
+        self.root, self.sandbox = root, sandbox
         self.predictions, self.reference = root / "predictions", root / "reference"
         self.split, self.scores = root / "split", root / "scores"
         for folder in (self.predictions, self.reference, self.split, self.scores):
@@ -49,6 +53,8 @@ class Work:
         for old in self.scores.iterdir():
             old.unlink()
         script = template if isinstance(template, Path) else TEMPLATES / template / "score.py"
+        if self.sandbox is not None:
+            return self._in_sandbox(script)
         env = {
             **os.environ,
             "JIEBANG_PREDICTIONS": str(self.predictions),
@@ -64,6 +70,43 @@ class Work:
             text=True,
             timeout=120,
         )
+
+    def _in_sandbox(self, script: Path) -> subprocess.CompletedProcess:
+        """The template as a worker runs it: its folder at /scoring, the folders read-only,
+        /scores a capped tmpfs copied back here for the assertions."""
+        from evaluator import scorer
+
+        program = self.root / "program"
+        shutil.rmtree(program, ignore_errors=True)
+        shutil.copytree(script.parent, program)
+        for folder in (self.predictions, self.reference, self.split, program):
+            _readable(folder)
+        client, image_id = self.sandbox
+
+        def keep(result) -> None:
+            for name in ("scores.json", "error.txt"):
+                if (result.output_dir / name).is_file():
+                    shutil.copyfile(result.output_dir / name, self.scores / name)
+            kept.append(result)
+
+        kept = []
+        scratch = self.root / "scratch"
+        scratch.mkdir(exist_ok=True)
+        scorer.run_scorer(
+            client,
+            image_id=image_id,
+            limits=scorer.limits_of({"time_limit_s": 120}, "runc"),
+            scratch=scratch,
+            program=program,
+            predictions=self.predictions,
+            reference=self.reference,
+            split=self.split,
+            names=[],
+            labels={"jiebang.namespace": "test-templates"},
+            seen=keep,
+        )
+        [result] = kept
+        return subprocess.CompletedProcess([], result.exit_code, result.log, result.log)
 
     def scored(self, *args) -> dict[str, dict[str, float]]:
         done = self.run(*args)
@@ -81,9 +124,30 @@ class Work:
         return message
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Work:
-    return Work(tmp_path)
+def _readable(folder: Path) -> None:
+    """pytest makes its folders 0700; the sandbox's uid 10001 reads what it mounts."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """The engine and the scorer image (built once per machine: scripts/setup.sh)."""
+    import sandboxes
+    from jiebang.settings import load_settings
+    from sandboxes.recipe import image_recipe
+    from sandboxes.scorer_image import SCORER_IMAGE, build_scorer_image
+
+    client = sandboxes.connect(load_settings().docker_host)
+    image_id, _ = image_recipe(client, SCORER_IMAGE)
+    yield client, image_id or build_scorer_image(client)
+    client.close()
+
+
+@pytest.fixture(params=["host", "sandbox"])
+def work(request, tmp_path: Path) -> Work:
+    boxed = request.getfixturevalue("sandbox") if request.param == "sandbox" else None
+    return Work(tmp_path, boxed)
 
 
 def write_csv(path: Path, header: list[str], rows: list[tuple]) -> None:
