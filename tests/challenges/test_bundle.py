@@ -201,9 +201,8 @@ def test_public_files_never_hold_hidden_ones(tmp_path):
         spec = yaml.safe_load((root / "challenge.yaml").read_text())
         edit(root, spec)
         (root / "challenge.yaml").write_text(yaml.safe_dump(spec))
-        with pytest.raises(ChallengeBundleError) as caught:
-            with open_bundle(root):
-                pass
+        with pytest.raises(ChallengeBundleError) as caught, open_bundle(root):
+            pass
         return "; ".join(caught.value.problems)
 
     def train_reference(root, spec):
