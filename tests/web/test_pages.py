@@ -274,3 +274,16 @@ def test_the_board_table_is_kept_per_language_and_mine_is_marked(
     page = client.get(url).get_data(as_text=True)
     assert page.count('class="mine"') == 1
     assert re.search(r'class="mine">\s*<td class="num">2</td><td>Team Mine<', page)
+
+
+def test_chinese_names_are_tagged_on_english_pages(client, world, session, published):
+    """WCAG 3.1.2 (issue 16): a screen reader reads a Chinese team name with a Chinese
+    voice on the submission page and the list of one's submissions, not only on boards."""
+    team = world.team(published, world.user("p@example.com"), name="Sharp Eyes 慧眼")
+    sub = world.scored(team, public=0.5, private=0.5)
+    session.commit()
+    _login(client)
+    client.set_cookie("lang", "en")
+    for url in (f"/submissions/{sub.id}", "/submissions"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'Sharp Eyes <span lang="zh-CN">慧眼</span>' in page, url
