@@ -106,6 +106,11 @@ def prepare_bundle(
     return dest
 
 
+def image_tag(name: str, example: Example = DIGITS) -> str:
+    """The tag an example submission's image gets on the engine that built it."""
+    return f"jiebang-demo/{example.folder}-{name}:latest"
+
+
 def build_submission_archives(
     client,
     bundle_dir: Path,
@@ -123,7 +128,7 @@ def build_submission_archives(
                 shutil.copytree(bundle_dir / wanted, context / wanted, dirs_exist_ok=True)
             else:
                 shutil.copy(bundle_dir / wanted, context / wanted)
-        tag = f"jiebang-demo/{example.folder}-{name}:latest"
+        tag = image_tag(name, example)
         image, _logs = client.images.build(path=str(context), tag=tag, rm=True, network_mode="none")
         archive = workdir / f"{example.folder}-{name}.tar"
         with open(archive, "wb") as out:

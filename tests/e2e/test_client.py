@@ -129,7 +129,7 @@ def test_an_image_tag_is_uploaded_thin(client_env, cli, tmp_path, docker_host):
     client = sandboxes.connect(docker_host)
     archives = demo.build_submission_archives(client, bundle, tmp_path, names=("good",))
     full_size = archives["good"].stat().st_size
-    done = run(env, "submit", SLUG, "jiebang-demo/good:latest", "--wait")
+    done = run(env, "submit", SLUG, demo.image_tag("good"), "--wait")
     assert "thin upload" in done.stderr and "base layers left out" in done.stderr
     result = json.loads(done.stdout.split("\n", 1)[1])
     assert result["status"] == "scored" and result["size"] < full_size / 100
