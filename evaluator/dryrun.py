@@ -13,14 +13,12 @@ import datetime as dt
 import logging
 from typing import BinaryIO
 
-from redis.exceptions import RedisError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, Status
 from challenges.policy import Action, require
-from evaluator import queue
-from evaluator.intake import drop_if_unused, parse_kind, store_upload
+from evaluator.intake import commit_and_enqueue, drop_if_unused, parse_kind, store_upload
 from evaluator.models import WAITING_OR_RUNNING, State, Submission
 from jiebang import audit
 from jiebang.accounts import User
@@ -160,29 +158,24 @@ def submit_dry_run_and_enqueue(
     note: str = "",
     declared_size: int | None = None,
 ) -> Submission:
-    """``submit_dry_run``, commit, then queue it (see ``intake.submit_and_enqueue``)."""
-    try:
-        shared = queue.shared_layers(redis, settings.queue_name)
-    except RedisError:
-        shared = frozenset()
-    sub = submit_dry_run(
+    """``submit_dry_run``, commit, then queue it (``intake.commit_and_enqueue``)."""
+    return commit_and_enqueue(
         session,
-        user=user,
-        challenge=challenge,
-        upload=upload,
-        kind=kind,
-        blobs=blobs,
+        redis=redis,
         settings=settings,
-        note=note,
-        shared_layers=shared,
-        declared_size=declared_size,
+        accept=lambda shared: submit_dry_run(
+            session,
+            user=user,
+            challenge=challenge,
+            upload=upload,
+            kind=kind,
+            blobs=blobs,
+            settings=settings,
+            note=note,
+            shared_layers=shared,
+            declared_size=declared_size,
+        ),
     )
-    session.commit()
-    try:
-        queue.enqueue_new(redis, sub.id, settings)
-    except RedisError:
-        log.exception("could not enqueue dry run %s; a worker will pick it up", sub.id)
-    return sub
 
 
 def dry_runs(session: Session, challenge: Challenge, *, limit: int = 20) -> list[Submission]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Callable
 from typing import BinaryIO
 
 from redis.exceptions import RedisError
@@ -255,8 +256,32 @@ def submit_and_enqueue(
     note: str = "",
     declared_size: int | None = None,
 ) -> Submission:
-    """``submit``, commit, then put it on the queue: the one service that commits itself,
-    because the queue must only ever hear of a committed row (the row is the truth).
+    """``submit``, commit, then put it on the queue (``commit_and_enqueue``)."""
+    return commit_and_enqueue(
+        session,
+        redis=redis,
+        settings=settings,
+        accept=lambda shared: submit(
+            session,
+            user=user,
+            challenge=challenge,
+            upload=upload,
+            kind=kind,
+            blobs=blobs,
+            settings=settings,
+            note=note,
+            shared_layers=shared,
+            declared_size=declared_size,
+        ),
+    )
+
+
+def commit_and_enqueue(
+    session: Session, *, redis, settings: Settings, accept: Callable[[frozenset[str]], Submission]
+) -> Submission:
+    """``accept(shared_layers)`` a submission, commit, then put it on the queue: the one
+    way the services that commit themselves do it, because the queue must only ever hear
+    of a committed row (the row is the truth).
 
     If Redis is down the row stays ``queued`` and a worker re-enqueues it at start.
     """
@@ -264,18 +289,7 @@ def submit_and_enqueue(
         shared = queue.shared_layers(redis, settings.queue_name)
     except RedisError:
         shared = frozenset()
-    submission = submit(
-        session,
-        user=user,
-        challenge=challenge,
-        upload=upload,
-        kind=kind,
-        blobs=blobs,
-        settings=settings,
-        note=note,
-        shared_layers=shared,
-        declared_size=declared_size,
-    )
+    submission = accept(shared)
     session.commit()
     try:
         queue.enqueue_new(redis, submission.id, settings)
