@@ -18,7 +18,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Every head: work done in parallel branches from one revision until a merge
+    revision joins the branches again."""
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
