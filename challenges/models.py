@@ -73,7 +73,8 @@ class Challenge(Base):
     title_zh: Mapped[str] = mapped_column(String(200))
     summary_en: Mapped[str] = mapped_column(Text, default="")
     summary_zh: Mapped[str] = mapped_column(Text, default="")
-    description_md: Mapped[str] = mapped_column(Text, default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")  # English, the default
+    description_md_zh: Mapped[str] = mapped_column(Text, default="")
     metric: Mapped[str] = mapped_column(String(40))
     classes: Mapped[list[str] | None] = mapped_column(JSON)
     targets: Mapped[list[dict]] = mapped_column(JSON, default=list)
@@ -81,6 +82,9 @@ class Challenge(Base):
     # {"image", "metrics": [{"name", "title": {"en", "zh"}, "higher_is_better"}],
     # "resources"}. None: the built-in scorer of ``metric`` on predictions.csv.
     scoring: Mapped[dict | None] = mapped_column(JSON)
+    # The proposal block of challenge.yaml (``schema.ProposalStage`` as JSON: "due",
+    # "max_mb", "shortlist", "criteria"). None: no proposal stage, any team submits.
+    proposal: Mapped[dict | None] = mapped_column(JSON)
     prize_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal(0))
     prize_currency: Mapped[str] = mapped_column(String(3), default="CNY")
     prize_rule: Mapped[str] = mapped_column(String(40), default="winner-takes-all")
@@ -104,6 +108,13 @@ class Challenge(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     frozen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Who may apply and how (challenges.registration): None keeps today's open behaviour.
+    round_tag: Mapped[str | None] = mapped_column(String(64), index=True)
+    applicants: Mapped[dict | None] = mapped_column(JSON)
+    registration: Mapped[dict | None] = mapped_column(JSON)
+    terms_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    terms_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
+    terms_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sponsor: Mapped[Organization] = relationship(lazy="joined")
     files: Mapped[list[ChallengeFile]] = relationship(
@@ -118,6 +129,11 @@ class Challenge(Base):
 
     def summary(self, lang: str) -> str:
         return self.summary_zh if lang.startswith("zh") and self.summary_zh else self.summary_en
+
+    def description(self, lang: str) -> str:
+        if lang.startswith("zh") and self.description_md_zh:
+            return self.description_md_zh
+        return self.description_md
 
     @property
     def metrics(self) -> list[Declared]:
