@@ -168,6 +168,51 @@ class Scoring(Strict):
         return metrics
 
 
+class ProposalCriterion(Strict):
+    """One thing reviewers score a proposal on, 0 to 100, with its weight in the total."""
+
+    name: str
+    title: I18n
+    weight: float = Field(gt=0, le=1000, allow_inf_nan=False)
+
+    @field_validator("name")
+    @classmethod
+    def _criterion_name(cls, name: str) -> str:
+        if not METRIC_NAME.match(name):
+            raise ValueError(
+                f"{name!r}: a criterion name is lower-case letters, digits and '_', "
+                "starting with a letter, at most 40 characters (e.g. technical)"
+            )
+        return name
+
+
+class ProposalStage(Strict):
+    """The proposal (申报书) stage: teams upload a PDF by ``due``, assigned reviewers score
+    it on ``criteria``, the sponsor shortlists at most ``shortlist`` teams, and only
+    those submit (README, "Proposals and the shortlist")."""
+
+    due: dt.datetime
+    max_mb: int = Field(default=20, ge=1, le=100)
+    shortlist: int = Field(default=5, ge=1, le=1000)
+    criteria: list[ProposalCriterion] = Field(min_length=1, max_length=20)
+
+    @field_validator("due")
+    @classmethod
+    def _aware_due(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2027-01-15T00:00:00+08:00")
+        return value
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_criteria(cls, criteria: list[ProposalCriterion]) -> list[ProposalCriterion]:
+        names = [c.name for c in criteria]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"each criterion once; repeated: {', '.join(repeated)}")
+        return criteria
+
+
 def _check_path(name: str) -> str:
     """A file or folder inside the bundle: plain names joined by '/', a trailing '/' allowed."""
     parts = name.rstrip("/").split("/")
@@ -210,6 +255,7 @@ class ChallengeSpec(Strict):
     data: Data
     scoring: Scoring | None = None
     show_logs: bool = False
+    proposal: ProposalStage | None = None
 
     @field_validator("description")
     @classmethod
@@ -238,4 +284,6 @@ class ChallengeSpec(Strict):
     def _dates(self) -> ChallengeSpec:
         if self.closes_at <= self.opens_at:
             raise ValueError("closes_at must be after opens_at")
+        if self.proposal is not None and self.proposal.due >= self.closes_at:
+            raise ValueError("proposal.due must be before closes_at (teams submit after it)")
         return self

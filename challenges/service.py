@@ -95,6 +95,7 @@ def _fill(challenge: Challenge, bundle: Bundle, blobs: BlobStore) -> None:
     challenge.scoring = (
         spec.scoring.model_dump(mode="json", exclude={"program"}) if spec.scoring else None
     )
+    challenge.proposal = spec.proposal.model_dump(mode="json") if spec.proposal else None
     data = spec.data
     files = [(FileRole.train, n) for n in data.train]
     files.append((FileRole.test_inputs, data.test_inputs))

@@ -125,6 +125,8 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
         },
         "show_logs": bool(form.show_logs.data),
     }
+    if keep is not None and keep.proposal:  # the form has no proposal fields: keep the bundle's
+        spec["proposal"] = keep.proposal
     return spec, files, where
 
 
