@@ -71,23 +71,53 @@ def _fmt(value: float) -> str:
 
 
 def _span(values: Sequence[float]) -> tuple[float, float]:
+    """A range holding every value, widened to round ticks at both ends: the top gridline
+    is at or above the highest point, the bottom one at or below the lowest (issue 10: a
+    team's point was drawn above the top gridline)."""
     low, high = min(values), max(values)
     if high - low < 1e-9:
         low, high = low - 0.05, high + 0.05
-    pad = (high - low) * 0.08
-    return low - pad, high + pad
+    pad = (high - low) * 0.04
+    low, high = low - pad, high + pad
+    step = _step(low, high)
+    return math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+
+
+def _step(low: float, high: float, *, integers: bool = False) -> float:
+    """A round step (1, 2 or 5 times a power of ten) for about four ticks over [low, high]."""
+    raw = (high - low) / 4
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return max(1, round(step)) if integers else step
 
 
 def _ticks(low: float, high: float, *, integers: bool = False) -> list[float]:
     """Round tick values (1, 2 or 5 times a power of ten) inside [low, high]."""
-    raw = (high - low) / 4
-    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    if integers:
-        step = max(1, round(step))
-    first = math.ceil(low / step) * step
+    step = _step(low, high, integers=integers)
+    first = math.ceil(low / step - 1e-9) * step
     count = int((high - first) / step + 1e-9) + 1
     return [first + i * step for i in range(count)]
+
+
+def _x_labels(layout: Layout, ticks: Sequence[tuple[float, str]]) -> list[str]:
+    """Labels along the x axis at (x, text): a text already shown is not repeated, each is
+    kept inside the drawing (moved in from the edges), and one that would overlap the last
+    one drawn is left out (issue 10: repeated and clipped labels)."""
+    out, seen, last_end = [], set(), -math.inf
+    for x, text in ticks:
+        if text in seen:
+            continue
+        span = _text_width(text, 12) * 1.08  # err on the wide side: a font's digits vary
+        left = min(max(x - span / 2, 2), layout.width - 2 - span)
+        if left < last_end + 6:
+            continue
+        seen.add(text)
+        last_end = left + span
+        out.append(
+            f'<text class="tick" x="{left:.1f}" y="{layout.height - 12}" '
+            f'text-anchor="start">{escape(text)}</text>'
+        )
+    return out
 
 
 Draw = Callable[[Layout, int], list[str]]
@@ -183,13 +213,9 @@ def score_chart(
             return top + plot_h * (1 - (v - low) / (high - low))
 
         body = _y_axis(layout, low, high, sy)
-        for t in sorted({start, end, start + (end - start) / 2}):
-            # The first and last labels end at the plot's edges, not past the drawing's.
-            anchor = "start" if t == start != end else "end" if t == end != start else "middle"
-            body.append(
-                f'<text class="tick" x="{sx(t):.1f}" y="{layout.height - 12}" '
-                f'text-anchor="{anchor}">{escape(time_label(t))}</text>'
-            )
+        count = max(2, min(layout.labels, 3))
+        moments = sorted({start + (end - start) * i / (count - 1) for i in range(count)})
+        body += _x_labels(layout, [(sx(t), time_label(t)) for t in moments])
         if threshold is not None:
             y = sy(threshold)
             body.append(
@@ -268,11 +294,12 @@ def bar_chart(
                     f'<text class="value" x="{x + slot * 0.38:.1f}" y="{y - 4:.1f}" '
                     f'text-anchor="middle">{_fmt(value)}</text>'
                 )
-            if i % every == 0:
-                body.append(
-                    f'<text class="tick" x="{layout.left + (i + 0.5) * slot:.1f}" '
-                    f'y="{layout.height - 12}" text-anchor="middle">{escape(label)}</text>'
-                )
+        ticks = [
+            (layout.left + (i + 0.5) * slot, label)
+            for i, (label, _value) in enumerate(bars)
+            if i % every == 0
+        ]
+        body += _x_labels(layout, ticks)
         if marker is not None:
             x = layout.left + marker[0] * slot
             body.append(
@@ -299,5 +326,9 @@ def histogram(
     counts = [0] * bins
     for v in values:
         counts[min(int((v - low) / step), bins - 1)] += 1
-    bars = [(f"{_fmt(low + i * step)}", float(c)) for i, c in enumerate(counts)]
+    edges = [low + i * step for i in range(bins)]
+    # Enough digits that no two bins share a label (0.9001 to 0.9009 are not all "0.9").
+    digits = next((d for d in range(3, 10) if len({f"{e:.{d}g}" for e in edges}) == bins), 10)
+    labels = [_fmt(e) if digits == 3 else f"{e:.{digits}g}" for e in edges]
+    bars = [(label, float(c)) for label, c in zip(labels, counts, strict=True)]
     return bars, low, high

@@ -81,3 +81,77 @@ def test_the_phone_drawing_is_narrow_and_keeps_its_text_inside():
     narrow_bars = _parse(charts.bar_chart(bars, title="H", desc="D", empty=""), 1)
     labels = [t for t in narrow_bars.iter(f"{SVG}text") if t.get("class") == "tick"]
     assert len([t for t in labels if t.get("text-anchor") == "middle"]) <= 5
+
+
+# Issue 10: repeated and clipped x-axis labels, the team's point above the top gridline.
+
+
+def _x_ticks(svg: ET.Element, height: int = 300) -> list[ET.Element]:
+    return [
+        t
+        for t in svg.iter(f"{SVG}text")
+        if t.get("class") == "tick" and float(t.get("y")) == height - 12
+    ]
+
+
+def _inside(svg: ET.Element, width: int) -> None:
+    for text in _x_ticks(svg):
+        x, span = float(text.get("x")), _width(text.text or "", 12)
+        left = {"end": x - span, "middle": x - span / 2}.get(text.get("text-anchor"), x)
+        assert left >= 0 and left + span <= width, f"{text.text!r} is cut off"
+
+
+def test_time_labels_are_never_repeated_nor_clipped():
+    """Three submissions within one day: the date label was drawn three times."""
+    t0 = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
+    team = charts.Series("Team", [(t0, 0.5), (t0 + dt.timedelta(hours=2), 0.7)], "team")
+    markup = charts.score_chart([team], title="T", desc="D", empty="-")
+    for which, width in ((0, 560), (1, 300)):
+        svg = _parse(markup, which)
+        labels = [t.text for t in _x_ticks(svg)]
+        assert labels and len(labels) == len(set(labels)), labels
+        _inside(svg, width)
+
+
+def test_bar_labels_are_unique_and_inside_at_every_width():
+    bars, _low, _high = charts.histogram([0.9001, 0.9002, 0.9005, 0.9009], bins=10)
+    assert len({label for label, _ in bars}) == 10  # not ten times "0.9"
+    days = [(f"11-{d:02d}", float(d % 3)) for d in range(1, 31)]
+    long = [(f"{1000 + i * 0.5:.1f}", 1.0) for i in range(7)]
+    for data in (bars, days, long):
+        markup = charts.bar_chart(data, title="H", desc="D", empty="")
+        for which, width in ((0, 560), (1, 300)):
+            svg = _parse(markup, which)
+            labels = [t.text for t in _x_ticks(svg)]
+            assert labels and len(labels) == len(set(labels)), labels
+            _inside(svg, width)
+
+
+def _grid_top(svg: ET.Element) -> float:
+    return min(
+        float(line.get("y1")) for line in svg.iter(f"{SVG}line") if line.get("class") == "grid"
+    )
+
+
+def _grid_bottom(svg: ET.Element) -> float:
+    return max(
+        float(line.get("y1")) for line in svg.iter(f"{SVG}line") if line.get("class") == "grid"
+    )
+
+
+def test_every_point_lies_between_the_top_and_bottom_gridlines():
+    """0.97 was drawn above the top gridline (0.95): the range now ends on a round tick."""
+    t0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    for values in ([0.81, 0.97], [0.5, 0.52, 0.58], [12.0, 130.0], [0.3]):
+        points = [(t0 + dt.timedelta(days=i), v) for i, v in enumerate(values)]
+        team = charts.Series("Team", points, "team")
+        top = charts.Series("Top", points[:1], "top", step=True)
+        for which in (0, 1):
+            svg = _parse(charts.score_chart([top, team], title="T", desc="D", empty="-"), which)
+            ys = [float(c.get("cy")) for c in svg.iter(f"{SVG}circle")]
+            assert len(ys) == len(values)
+            assert all(_grid_top(svg) - 0.05 <= y <= _grid_bottom(svg) + 0.05 for y in ys), (
+                values,
+                ys,
+                _grid_top(svg),
+            )
