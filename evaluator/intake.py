@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 import sandboxes
+from challenges import eligibility
 from challenges.models import Challenge, Status, Team
 from challenges.teams import team_of
 from evaluator import queue
@@ -62,6 +63,8 @@ def check_may_submit(
         raise Forbidden("challenge", "This challenge has closed; no more submissions are taken.")
     if now < challenge.opens_at or challenge.status != Status.open:
         raise Forbidden("challenge", "This challenge is not open for submissions yet.")
+    if refused := eligibility.submit_refusal(session, challenge=challenge, team=team, now=now):
+        raise refused
     if used_today(session, team_id=team.id, challenge=challenge, now=now) >= (
         challenge.daily_submissions
     ):
