@@ -9,8 +9,11 @@ import email_validator
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
+    Text,
+    false,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -28,14 +31,75 @@ class Role(enum.StrEnum):
     participant = "participant"
 
 
+class OrgKind(enum.StrEnum):
+    """What an organization is; every kind but ``other`` is a legal person in China with
+    a unified social credit code (``jiebang.uscc``)."""
+
+    enterprise = "enterprise"
+    university = "university"
+    research_institute = "research_institute"
+    government = "government"
+    other = "other"
+
+
+class Verification(enum.StrEnum):
+    """An administrator's real-name check (实名) of an organization's legal identity."""
+
+    unverified = "unverified"  # never submitted (e.g. an organization from before)
+    pending = "pending"
+    verified = "verified"
+    refused = "refused"
+    changes_requested = "changes_requested"
+
+
+class SponsorRequest(enum.StrEnum):
+    """A request to list challenges; ``approved`` is what ``Organization.approved`` says."""
+
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+    changes_requested = "changes_requested"
+
+
 class Organization(Base):
+    """A sponsor (发榜方), an applicant (揭榜方), or both. ``name`` is the English legal
+    name (and the display name where no Chinese one is given); ``name_zh`` the Chinese.
+    Sponsoring (``approved``, ``sponsor_request``) and verification are separate states."""
+
     __tablename__ = "organizations"
+    # A unique index (not a constraint) so that SQLite adds it without a table rebuild.
+    __table_args__ = (Index("uq_organizations_uscc", "uscc", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(
+        String(24), default=OrgKind.other.value, server_default=OrgKind.other.value
+    )
+    name_zh: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    verification: Mapped[str] = mapped_column(
+        String(24), default=Verification.unverified.value, server_default="unverified"
+    )
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A user id without a foreign key: users point at organizations already, and the
+    # audit log keeps who decided.
+    verified_by: Mapped[int | None] = mapped_column(Integer)
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sponsor_request: Mapped[str | None] = mapped_column(String(24))
+    sponsor_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == Verification.verified
+
+    def display_name(self, lang: str = "en") -> str:
+        """The legal name in the reader's language, else the other one."""
+        if lang.startswith("zh"):
+            return self.name_zh or self.name
+        return self.name or self.name_zh
 
 
 class User(Base):
@@ -47,6 +111,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.participant.value)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    # Administers its organization: invites and removes members, names other admins.
+    org_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of every web session's id: raising it ends all of the user's sessions
     # (log-out, deactivation, a new password), even copies of an old cookie.

@@ -26,6 +26,7 @@ import challenges.proposal_models  # noqa: F401
 import evaluator.models  # noqa: F401  (every table in Base.metadata)
 import jiebang.audit
 import jiebang.organizations  # noqa: F401
+import jiebang.organizations  # noqa: F401
 import jiebang.tokens  # noqa: F401
 import leaderboards.models  # noqa: F401
 from jiebang import migrate

@@ -298,3 +298,52 @@ def test_0008_adds_dry_run_and_lets_a_dry_run_have_no_team(empty_database_url):
     assert ids == [1]  # the dry run went; the team's submission stayed
     migrate.upgrade(engine)  # and forward again
     engine.dispose()
+
+
+def test_0009o_gives_existing_organizations_a_kind_a_sponsor_request_and_an_admin(
+    empty_database_url,
+):
+    """Organizations from before are kind "other", unverified; approved ones keep
+    sponsoring (request "approved"), the others wait ("pending"); each one's first
+    member administers it."""
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0008")
+    with engine.begin() as conn:
+        _org_and_challenge(conn)
+        conn.execute(
+            text(
+                "INSERT INTO organizations (id, slug, name, approved, created_at) "
+                "VALUES (2, 'new', 'New', false, '2026-11-01 00:00:00')"
+            )
+        )
+        for user_id, org_id in ((1, 1), (2, 1), (3, 2), (4, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, password_hash, role, org_id, active, "
+                    "created_at) VALUES (:id, :email, 'U', 'x', 'participant', :org, true, "
+                    "'2026-11-01')"
+                ),
+                {"id": user_id, "email": f"u{user_id}@example.com", "org": org_id},
+            )
+    migrate.upgrade(engine, "0009o")
+    with engine.connect() as conn:
+        orgs = conn.execute(
+            text(
+                "SELECT id, kind, verification, sponsor_request, uscc, name_zh "
+                "FROM organizations ORDER BY id"
+            )
+        ).all()
+        admins = conn.execute(text("SELECT id, org_admin FROM users ORDER BY id")).all()
+    assert [tuple(r) for r in orgs] == [
+        (1, "other", "unverified", "approved", None, ""),
+        (2, "other", "unverified", "pending", None, ""),
+    ]
+    assert [(i, bool(a)) for i, a in admins] == [(1, True), (2, False), (3, True), (4, False)]
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # one code, one organization
+        conn.execute(text("UPDATE organizations SET uscc = '91350100M000100Y43'"))
+    _downgrade(engine, "0008")
+    with engine.connect() as conn:
+        assert "kind" not in {c["name"] for c in inspect(conn).get_columns("organizations")}
+        assert "org_invitations" not in inspect(conn).get_table_names()
+    migrate.upgrade(engine, "0009o")
+    engine.dispose()
