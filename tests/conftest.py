@@ -25,6 +25,7 @@ import challenges.talk_models  # noqa: F401
 import challenges.proposal_models  # noqa: F401
 import evaluator.models  # noqa: F401  (every table in Base.metadata)
 import jiebang.audit
+import jiebang.notifications  # noqa: F401
 import jiebang.organizations  # noqa: F401
 import jiebang.organizations  # noqa: F401
 import jiebang.tokens  # noqa: F401
