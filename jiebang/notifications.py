@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jiebang.db import Base, UTCDateTime, utcnow
@@ -61,7 +62,8 @@ class Kind:
     title: str  # msgid: the subject of the mail and the line on the site
     body: str  # msgid: the text under it
     email: EmailMode = EmailMode.immediate  # the default choice
-    audience: str = ""  # who receives it (for the settings page and the docs)
+    audience: str = ""  # msgid: who receives it (the settings page, the docs)
+    label: str = ""  # msgid: the kind on the settings page
 
 
 KINDS: dict[str, Kind] = {}
@@ -80,66 +82,77 @@ for _kind in (
         "challenge.review_requested",
         N_("Review requested: %(challenge)s"),
         N_("%(org)s asks you to review the challenge %(challenge)s before it is published."),
+        label=N_("A challenge awaits review"),
         audience=N_("administrators"),
     ),
     Kind(
         "challenge.approved",
         N_("Approved and published: %(challenge)s"),
         N_("An administrator approved %(challenge)s; it is published and opens on time."),
+        label=N_("Your challenge is approved"),
         audience=N_("the sponsor's members"),
     ),
     Kind(
         "challenge.refused",
         N_("Changes requested: %(challenge)s"),
         N_("An administrator did not approve %(challenge)s yet: %(reason)s"),
+        label=N_("Your challenge is sent back"),
         audience=N_("the sponsor's members"),
     ),
     Kind(
         "submission.scored",
         N_("Submission %(submission)s scored in %(challenge)s"),
         N_("Your submission %(submission)s was scored: public score %(score)s."),
+        label=N_("A submission is scored"),
         audience=N_("the team's members"),
     ),
     Kind(
         "submission.failed",
         N_("Submission %(submission)s failed in %(challenge)s"),
         N_("Your submission %(submission)s failed (%(failure)s): %(reason)s"),
+        label=N_("A submission failed"),
         audience=N_("the team's members"),
     ),
     Kind(
         "challenge.opened",
         N_("Now open: %(challenge)s"),
         N_("%(challenge)s is open for submissions until %(closes_at)s."),
+        label=N_("A challenge opens"),
         audience=N_("the sponsor's members and the judges"),
     ),
     Kind(
         "challenge.closing_soon",
         N_("Closing in 24 hours: %(challenge)s"),
         N_("%(challenge)s closes at %(closes_at)s. Choose your final submissions before then."),
+        label=N_("A challenge closes in 24 hours"),
         audience=N_("the teams' members"),
     ),
     Kind(
         "challenge.closed",
         N_("Closed: %(challenge)s"),
         N_("%(challenge)s is closed; the private board is computed from final selections."),
+        label=N_("A challenge is closed"),
         audience=N_("the teams' members, the sponsor's members and the judges"),
     ),
     Kind(
         "challenge.provisional_result",
         N_("Provisional result: %(challenge)s"),
         N_("%(challenge)s has a provisional winner, %(team)s; the judges now verify it."),
+        label=N_("A provisional result is in"),
         audience=N_("the sponsor's members and the judges"),
     ),
     Kind(
         "challenge.awarded",
         N_("Awarded: %(challenge)s"),
         N_("The prize of %(challenge)s is awarded to %(team)s."),
+        label=N_("A prize is awarded"),
         audience=N_("the teams' members, the sponsor's members and the judges"),
     ),
     Kind(
         "challenge.unclaimed",
         N_("Unclaimed: %(challenge)s"),
         N_("No team met every target of %(challenge)s; the prize is not awarded."),
+        label=N_("A challenge ends unclaimed"),
         audience=N_("the teams' members, the sponsor's members and the judges"),
     ),
 ):
@@ -195,6 +208,29 @@ class NotificationSettings(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     language: Mapped[str] = mapped_column(String(8), default="en")
+
+
+class NotificationMark(Base):
+    """An event that must be announced once (e.g. "closing in 24 h"), whoever ticks."""
+
+    __tablename__ = "notification_marks"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def once(session: Session, key: str) -> bool:
+    """True the first time ``key`` is seen (then it is marked, with the caller's commit);
+    False if any transaction marked it already. Safe in many workers at once: the key
+    is the primary key, and a racing insert waits for the other's commit."""
+    if session.get(NotificationMark, key) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(NotificationMark(key=key, created_at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

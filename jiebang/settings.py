@@ -52,6 +52,23 @@ class Settings(BaseSettings):
     # signing key's folder).
     signing_key_file: Path | None = None
     public_keys_dir: Path | None = None
+    # Mail (jiebang/mail.py): no smtp_host, no mail is sent (the site still notifies).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_password_file: Path | None = None  # read at start-up; wins over smtp_password
+    smtp_starttls: bool = True  # upgrade the plain connection (port 587)
+    smtp_ssl: bool = False  # TLS from the first byte instead (port 465)
+    smtp_timeout_s: float = 30
+    smtp_ca_file: Path | None = None  # trust this CA (PEM) for the server, else the system's
+    mail_from: str = Field(
+        default="Jiebang <noreply@localhost>",
+        validation_alias=AliasChoices("JIEBANG_MAIL_FROM", "JIEBANG_SMTP_FROM"),
+    )
+    # The site's address as readers reach it, for links in mail (e.g. https://jiebang.example).
+    public_url: str = "http://127.0.0.1:5000"
+    mail_digest_hours: int = 24  # a digest goes out when its oldest entry is this old
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -79,6 +96,9 @@ class Settings(BaseSettings):
             )
         if self.public_keys_dir is None:
             self.public_keys_dir = self.signing_key_file.parent
+        if self.smtp_password_file is not None:
+            self.smtp_password = self.smtp_password_file.read_text().strip()
+        self.public_url = self.public_url.rstrip("/")
         if not self.namespace:
             self.namespace = self.queue_name
         return self

@@ -15,6 +15,7 @@ from web import (
     headers,
     i18n,
     judge,
+    notifications,
     pages,
     sponsor,
     staff,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(sponsor.bp)
     app.register_blueprint(judge.bp)
+    notifications.init_app(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     return app

@@ -223,6 +223,11 @@ class SubmissionView(Out):
     note: str
     submitted_at: IsoTime
     finished_at: IsoTime | None
+    # Only while queued, on the read of one submission (evaluator.queueing): how many
+    # submissions, of every challenge, the workers take before it, and an estimate of
+    # the seconds until it starts (null: no recent run or no live worker to go by).
+    queue_position: int | None = None
+    estimated_start_s: int | None = None
 
 
 class SubmissionList(Page):
@@ -412,3 +417,29 @@ class PublicKeyView(Out):
 
 class PublicKeys(Out):
     keys: list[PublicKeyView]
+
+
+# Notifications (web/api/notifications.py)
+class NotificationView(Out):
+    id: int
+    kind: str
+    title: str  # in the language of the request (Accept-Language)
+    body: str
+    link: str | None
+    params: dict  # the stored parameters, for clients that word it themselves
+    created_at: IsoTime
+    read: bool
+
+
+class NotificationList(Out):
+    unread: int
+    notifications: list[NotificationView]
+
+
+class NotificationsRead(Body):
+    ids: list[int] | None = None  # absent or null: all of yours
+
+
+class NotificationsMarked(Out):
+    marked: int
+    unread: int

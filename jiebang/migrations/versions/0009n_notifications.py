@@ -66,9 +66,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_notification_settings")),
     )
+    op.create_table(
+        "notification_marks",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_notification_marks")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notification_marks")
     op.drop_table("notification_settings")
     op.drop_table("notification_preferences")
     op.drop_index("ix_notifications_email_state", table_name="notifications")
