@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, ChallengeJudge, Membership, Status
+from challenges.notices import closed as notice_closed
+from challenges.notices import review_requested as notice_review
 from challenges.policy import Action, is_judge, require
 from jiebang import audit
 from jiebang.accounts import Role, User
@@ -27,6 +29,7 @@ def request_review(session: Session, challenge: Challenge, *, actor: User) -> Ch
     audit.record(
         session, "challenge.review_requested", actor_id=actor.id, challenge_id=challenge.id
     )
+    notice_review(session, challenge)
     return challenge
 
 
@@ -91,5 +94,6 @@ def close_due(session: Session, *, now: dt.datetime) -> list[Challenge]:
                 slug=challenge.slug,
                 at=challenge.closes_at.isoformat(),
             )
+            notice_closed(session, challenge)
             closed.append(challenge)
     return closed

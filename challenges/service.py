@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from challenges import folders
+from challenges import folders, notices
 from challenges.bundle import Bundle, ChallengeBundleError, open_bundle
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
 from challenges.policy import Action, require
@@ -156,6 +156,7 @@ def publish(session: Session, challenge: Challenge, *, actor: User | None = None
         dataset_hash=challenge.dataset_hash,
         closes_at=challenge.closes_at.isoformat(),
     )
+    notices.approved(session, challenge)
     return challenge
 
 
@@ -183,6 +184,7 @@ def close(
         slug=challenge.slug,
         at=now.isoformat(),
     )
+    notices.closed(session, challenge)
     return challenge
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 import sandboxes
 from challenges.metrics import get_metric
 from challenges.models import Challenge
-from evaluator import inputs, queue, scorer, standings
+from evaluator import inputs, notices, queue, scorer, standings
 from evaluator.context import Context, current
 from evaluator.models import IN_FLIGHT, Failure, Kind, State, Submission
 from evaluator.outcome import (
@@ -222,6 +222,7 @@ def _record(ctx: Context, submission_id: int, attempt: int, outcome: Outcome) ->
         if outcome.status is State.scored:
             standings.note_scored(session, sub)
         audit.record(session, f"submission.{outcome.status.value}", **audit_fields(sub))
+        notices.submission_final(session, sub)
     return True
 
 

@@ -23,7 +23,7 @@ from redis import Redis
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from evaluator import queue
+from evaluator import notices, queue
 from evaluator.models import IN_FLIGHT, Failure, State, Submission
 from jiebang import audit
 from jiebang.blobs import BlobStore
@@ -115,6 +115,7 @@ def give_up_or_retry(session: Session, sub: Submission, reason: str) -> bool:
             failure=sub.failure,
             reason=reason,
         )
+        notices.submission_final(session, sub)
         return False
     sub.status = State.queued.value
     sub.failure = None

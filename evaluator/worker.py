@@ -26,6 +26,7 @@ from evaluator import queue
 from evaluator.context import Context
 from evaluator.recovery import reconcile
 from evaluator.stopping import Watchdog, within
+from jiebang import mail
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +181,10 @@ def run_worker(ctx: Context, *, burst: bool = False) -> None:
     reconcile(ctx.sessions, ctx.redis, ctx.settings)
     _publish_base_image(ctx)
     watchdog = Watchdog(ctx.sessions)
+    # Mail first: a mail job takes a moment, a submission may take an hour.
+    queues = [mail.queue_name(ctx.settings), ctx.settings.queue_name]
     worker = EvaluatorWorker(
-        [Queue(ctx.settings.queue_name, connection=ctx.redis)],
+        [Queue(name, connection=ctx.redis) for name in queues],
         connection=ctx.redis,
         watchdog=watchdog,
     )

@@ -289,7 +289,12 @@ def create_org(session: Session, *, slug: str, name: str, approved: bool = True)
     if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
         raise Conflict("slug", "An organization with slug %(slug)s exists already.", slug=slug)
     name = clean_name(name.strip() or slug, field="name", high=200)
-    org = Organization(slug=slug, name=name, approved=approved)
+    org = Organization(
+        slug=slug,
+        name=name,
+        approved=approved,
+        sponsor_request=SponsorRequest.approved.value if approved else None,
+    )
     session.add(org)
     session.flush()
     return org

@@ -1,8 +1,11 @@
 """Organizations and users as administrators manage them.
 
-A signed-in user asks to register an organization; it waits unapproved, with the
-user as its first member, until an administrator approves it, which makes its
-members sponsors. Administrators also move users between organizations, change
+A signed-in user asks to register a sponsor organization (or an organization's
+administrator asks for it to sponsor); the request waits ``pending`` until an
+administrator approves it, which makes its members sponsors, refuses it or asks for
+changes, each with a note; the requester edits and asks again. Sponsoring and the
+verification of a legal identity (``jiebang.organizations``) are separate states.
+Administrators also move users between organizations, change
 their roles and deactivate accounts; who may is ruled in ``jiebang.policy``.
 Services take a session and keyword arguments; the caller commits.
 """
@@ -13,8 +16,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jiebang import audit
-from jiebang.accounts import Organization, Role, User, create_org, end_sessions, parse_role
+from jiebang.accounts import (
+    Organization,
+    Role,
+    SponsorRequest,
+    User,
+    create_org,
+    end_sessions,
+    parse_role,
+)
 from jiebang.errors import Conflict, Invalid
+from jiebang.names import clean_name
 from jiebang.policy import AccountAction, require
 
 
@@ -29,8 +41,51 @@ def request_org(session: Session, *, user: User, slug: str, name: str) -> Organi
     if user.org_id is not None:
         raise Conflict("slug", "You belong to an organization already.")
     org = create_org(session, slug=slug, name=name, approved=False)
+    org.sponsor_request = SponsorRequest.pending.value
     user.org_id = org.id
+    user.org_admin = True
     audit.record(session, "org.requested", actor_id=user.id, org=org.id, slug=org.slug)
+    return org
+
+
+def request_sponsoring(
+    session: Session, *, org: Organization, actor: User, name: str | None = None
+) -> Organization:
+    """Ask (again) for ``org`` to sponsor: an applicant organization's first request, or
+    the answer to a refusal or a request for changes, with the display name edited."""
+    require(session, actor, AccountAction.manage_org, org)
+    if org.approved:
+        raise Conflict("org", "This organization is a sponsor already.")
+    if org.sponsor_request == SponsorRequest.pending:
+        raise Conflict("org", "This request waits for an administrator already.")
+    if name is not None and name.strip():
+        org.name = clean_name(name.strip(), field="name", high=200)
+    org.sponsor_request = SponsorRequest.pending.value
+    audit.record(session, "org.requested", actor_id=actor.id, org=org.id, slug=org.slug)
+    return org
+
+
+def decide_sponsoring(
+    session: Session, *, org: Organization, actor: User, decision: str, note: str = ""
+) -> Organization:
+    """``approve`` (``approve_org``), ``refuse`` or ``request_changes``; the last two
+    say why in ``note``, which the requester reads on /sponsor."""
+    if decision == "approve":
+        return approve_org(session, org=org, actor=actor)
+    require(session, actor, AccountAction.approve_org)
+    if decision not in ("refuse", "request_changes"):
+        raise Invalid("decision", "Decide approve, refuse or request_changes.")
+    note = note.strip()
+    if not note:
+        raise Invalid("note", "Say why, so that the organization knows what to change.")
+    if len(note) > 2000:
+        raise Invalid("note", "Keep the note under %(n)d characters.", n=2000)
+    if org.approved or org.sponsor_request != SponsorRequest.pending:
+        raise Conflict("org", "This organization has no sponsor request waiting.")
+    state = SponsorRequest.refused if decision == "refuse" else SponsorRequest.changes_requested
+    org.sponsor_request = state.value
+    org.sponsor_note = note
+    audit.record(session, f"org.sponsor_{state.value}", actor_id=actor.id, org=org.id, note=note)
     return org
 
 
@@ -40,6 +95,8 @@ def approve_org(session: Session, *, org: Organization, actor: User) -> Organiza
     if org.approved:
         raise Invalid("org", "This organization is approved already.")
     org.approved = True
+    org.sponsor_request = SponsorRequest.approved.value
+    org.sponsor_note = ""
     members = session.scalars(select(User).where(User.org_id == org.id))
     for member in members:
         if member.role == Role.participant:

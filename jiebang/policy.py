@@ -26,6 +26,9 @@ class AccountAction(enum.StrEnum):
     manage_users = "manage_users"  # a user's role, organization, whether active
     approve_org = "approve_org"  # which makes its members sponsors
     see_all_orgs = "see_all_orgs"  # every organization's challenges, not only one's own
+    register_org = "register_org"  # an applicant organization, as its first member
+    manage_org = "manage_org"  # target: the organization; edit it, invite, remove, promote
+    verify_org = "verify_org"  # an administrator's real-name check of a legal identity
 
 
 # (session, user or None, target, now) -> the error to raise, or None to allow.
@@ -56,7 +59,27 @@ def _administrators() -> ServiceError:
     return Forbidden("role", "Only an administrator may do this.")
 
 
+def _register_org(session, user, target, now):
+    if user is None:
+        return Forbidden("user", "Log in to register an organization.")
+    if user.org_id is not None:
+        return Forbidden("org", "You belong to an organization already; one is the most.")
+    return None
+
+
+def _manage_org(session, user, org, now):
+    """The organization's own administrators, and the platform's."""
+    if is_admin(user):
+        return None
+    if user is not None and org is not None and user.org_id == org.id and user.org_admin:
+        return None
+    return Forbidden("org", "Only an administrator of this organization may do this.")
+
+
 ACCOUNT_RULES: dict[AccountAction, Rule] = {
+    AccountAction.register_org: _register_org,
+    AccountAction.manage_org: _manage_org,
+    AccountAction.verify_org: admins(_administrators),
     AccountAction.manage_users: admins(_administrators),
     AccountAction.approve_org: admins(_administrators),
     AccountAction.see_all_orgs: admins(_administrators),

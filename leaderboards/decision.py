@@ -19,6 +19,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from challenges.models import Challenge, Status
+from challenges.notices import ended, provisional_result
 from challenges.policy import Action, require
 from evaluator.listing import one_submission
 from evaluator.models import Submission
@@ -63,7 +64,8 @@ def freeze(session: Session, challenge: Challenge, *, now: dt.datetime | None = 
     if challenge.status != Status.closed.value:
         raise Invalid("status", "Only a closed challenge can be frozen.")
     board = private_board(session, challenge)
-    eligible = provisional_winner(session, challenge, board=board) is not None
+    winner = provisional_winner(session, challenge, board=board)
+    eligible = winner is not None
     target = Status.judging if eligible else Status.unclaimed
     claimed = session.execute(
         update(Challenge)
@@ -83,6 +85,8 @@ def freeze(session: Session, challenge: Challenge, *, now: dt.datetime | None = 
     )
     if not eligible:
         _end_unclaimed(session, challenge, actor=None)
+    else:
+        provisional_result(session, challenge, team=winner.team)
     return challenge.status
 
 
@@ -99,6 +103,7 @@ def _end_unclaimed(session: Session, challenge: Challenge, *, actor: User | None
     audit.record(
         session, "award.unclaimed", actor_id=actor.id if actor else None, challenge_id=challenge.id
     )
+    ended(session, challenge, team=None)
     return award
 
 
@@ -209,6 +214,7 @@ def _award(session: Session, challenge: Challenge, state: JudgingState, judge: U
         amount=str(award.amount),
         currency=award.currency,
     )
+    ended(session, challenge, team=state.winner.team)
     return award
 
 

@@ -100,11 +100,14 @@ def challenges_assign_judge(rt: Runtime, slug: str, email: str) -> None:
 @pass_runtime
 def worker(rt: Runtime, burst: bool) -> None:
     """Run an evaluator worker (it also closes challenges on time and reconciles)."""
+    from challenges.notices import announce_due
     from evaluator.context import open_context
     from evaluator.recovery import reconcile
     from evaluator.worker import run_worker
+    from jiebang.db import utcnow
     from jiebang.ticker import Ticker
     from leaderboards.lifecycle import tick
+    from web import notification_jobs as notifications
 
     ctx = open_context(rt.settings)
 
@@ -112,11 +115,23 @@ def worker(rt: Runtime, burst: bool) -> None:
         with ctx.sessions.begin() as session:
             tick(session)
 
+    notifications.install(ctx.sessions, ctx.settings, ctx.redis)
+
+    def announce_and_mail() -> None:
+        with ctx.sessions.begin() as session:
+            announce_due(session, now=utcnow())
+        notifications.sweep(ctx)
+
     ticker = Ticker(
-        [(5, close_on_time), (30, lambda: reconcile(ctx.sessions, ctx.redis, ctx.settings))]
+        [
+            (5, close_on_time),
+            (30, lambda: reconcile(ctx.sessions, ctx.redis, ctx.settings)),
+            (30, announce_and_mail),
+        ]
     )
     if burst:
         close_on_time()
+        announce_and_mail()
         run_worker(ctx, burst=True)
         return
     ticker.start()
