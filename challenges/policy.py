@@ -59,6 +59,25 @@ class Action(enum.StrEnum):
     choose_final = "choose_final"  # target: a submission
     see_audit = "see_audit"
     dry_run = "dry_run"  # run a reference solution on the hidden data, see its results
+    # Registration (challenges.registration): a team's members apply, the partner
+    # organization's administrators confirm, the sponsor's members and administrators decide.
+    register = "register"  # target: a team
+    confirm_partner = "confirm_partner"  # target: a TeamOrganization
+    manage_registrations = "manage_registrations"  # target: the challenge
+    # Proposals (challenges.proposals): the sponsor's members and administrators manage the
+    # stage and see every score; assigned reviewers score; a team hands in its own.
+    manage_proposals = "manage_proposals"  # reviewers, totals, shortlist, released comments
+    review_proposals = "review_proposals"  # score the proposals one may see
+    upload_proposal = "upload_proposal"  # target: a team
+    see_proposal = "see_proposal"  # target: a proposal
+    # Talk (challenges.announcements, questions, corrections): the sponsor's members and
+    # administrators announce, answer, hide and amend; outsiders ask.
+    announce = "announce"
+    ask_question = "ask_question"
+    answer_question = "answer_question"  # answer, publicly or privately; hide abuse
+    see_question = "see_question"  # target: a question
+    amend_challenge = "amend_challenge"  # a published challenge's text, terms, deadline
+    cancel_submission = "cancel_submission"  # target: a submission (still queued: the service)
 
 
 class SubmissionLike(Protocol):
@@ -83,6 +102,19 @@ def is_judge(session: Session, *, user: User, challenge: Challenge) -> bool:
         ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == user.id
     )
     return session.scalar(query) is not None
+
+
+def judges_any(session: Session, user: User | None) -> bool:
+    """Judges some challenge: an account of role judge, or one assigned to a challenge
+    (the assignment, not the role, makes a judge of that challenge)."""
+    if user is None:
+        return False
+    if user.role == Role.judge:
+        return True
+    return (
+        session.scalar(select(ChallengeJudge.id).where(ChallengeJudge.user_id == user.id).limit(1))
+        is not None
+    )
 
 
 def is_member(session: Session, user: User, team_id: int) -> bool:
@@ -217,10 +249,110 @@ def _log_readers(session, user, challenge: Challenge, now):
     return Forbidden("log", "This challenge keeps its run logs confidential.")
 
 
+class QuestionLike(Protocol):
+    """What the rules read of a question (``challenges.talk_models.Question``)."""
+
+    id: int
+    asker_id: int
+    team_id: int | None
+    visibility: str
+    answer: str | None
+    challenge: Challenge
+
+
+def _askers(session, user, challenge: Challenge, now):
+    """Anyone signed in who does not answer: not the sponsor's members, not administrators."""
+    if challenge.status in PREVIEW:
+        return _no_challenge(challenge)
+    if user is None:
+        return Forbidden("question", "Log in to ask a question.")
+    if is_admin(user) or (user.org_id is not None and user.org_id == challenge.sponsor_org_id):
+        return Forbidden("question", "The sponsor and administrators answer questions here.")
+    return None
+
+
+def _question_readers(session, user, question: QuestionLike, now):
+    """A question answered publicly: everyone; otherwise (unanswered, answered privately,
+    hidden) its asker and the asker's team, the sponsor's members and administrators."""
+    missing = NotFound("question", "No question %(id)s here.", id=question.id)
+    challenge = question.challenge
+    if question.visibility == "public" and question.answer is not None:
+        return _viewers(session, user, challenge, now) and missing
+    if _managers(session, user, challenge, now) is None:
+        return None
+    if user is None or question.visibility == "hidden":
+        return missing
+    if user.id == question.asker_id:
+        return None
+    if question.team_id is not None and is_member(session, user, question.team_id):
+        return None
+    return missing
+
+
 def _staff(session, user, target, now):
-    if user is not None and user.role in (Role.sponsor, Role.judge, Role.admin):
+    if user is not None and user.role in (Role.sponsor, Role.admin):
+        return None
+    if judges_any(session, user):
         return None
     return Forbidden("audit", "Only sponsors, judges and administrators.")
+
+
+def is_reviewer(session: Session, *, user: User, challenge: Challenge) -> bool:
+    """Assigned to review this challenge's proposals."""
+    from challenges.proposal_models import ProposalReviewer
+
+    query = select(ProposalReviewer.id).where(
+        ProposalReviewer.challenge_id == challenge.id, ProposalReviewer.user_id == user.id
+    )
+    return session.scalar(query) is not None
+
+
+def _proposal_reviewers(session, user, challenge: Challenge, now):
+    if user is not None and is_reviewer(session, user=user, challenge=challenge):
+        return None
+    return Forbidden("reviewer", "Only a reviewer assigned to this challenge may do this.")
+
+
+def _proposal_team(session, user, team, now):
+    """The team's own members (a team's proposal, its stage's result)."""
+    if user is not None and is_member(session, user, team.id):
+        return None
+    return NotFound("team", "No team %(id)s among yours.", id=team.id)
+
+
+def _proposal_readers(session, user, proposal, now):
+    """The team, the sponsor's members, administrators, and the assigned reviewers who
+    have no conflict with the team (its member, or of one of its organizations)."""
+    from challenges.proposals import conflicted
+
+    challenge = session.get(Challenge, proposal.challenge_id)
+    if _managers(session, user, challenge, now) is None:
+        return None
+    if user is not None and is_member(session, user, proposal.team_id):
+        return None
+    if (
+        user is not None
+        and is_reviewer(session, user=user, challenge=challenge)
+        and not conflicted(session, user=user, team=proposal.team)
+    ):
+        return None
+    return NotFound("proposal", "No proposal of team %(id)s.", id=proposal.team_id)
+
+
+def _team_members(session, user, team, now):
+    """The team's own members (target: a team)."""
+    if user is not None and is_member(session, user, team.id):
+        return None
+    return Forbidden("team", "Only the team's members may do this.")
+
+
+def _partner_admins(session, user, row, now):
+    """An administrator of the organization a consortium names (target: its TeamOrganization)."""
+    if user is not None and user.org_id == row.org_id and getattr(user, "org_admin", False):
+        return None
+    return Forbidden(
+        "organization", "Only an administrator of the partner organization confirms it."
+    )
 
 
 RULES: dict[Action | AccountAction, Rule] = {
@@ -247,6 +379,19 @@ RULES: dict[Action | AccountAction, Rule] = {
     Action.choose_final: _team_of_submission,
     Action.see_audit: _staff,
     Action.dry_run: _dry_runners,
+    Action.register: _team_members,
+    Action.confirm_partner: _partner_admins,
+    Action.manage_registrations: _managers,
+    Action.manage_proposals: _managers,
+    Action.review_proposals: _proposal_reviewers,
+    Action.upload_proposal: _proposal_team,
+    Action.see_proposal: _proposal_readers,
+    Action.announce: _managers,
+    Action.ask_question: _askers,
+    Action.answer_question: _managers,
+    Action.see_question: _question_readers,
+    Action.amend_challenge: _managers,
+    Action.cancel_submission: _team_of_submission,
 }
 
 

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, Status
 from challenges.policy import Action, require
-from evaluator.intake import commit_and_enqueue, drop_if_unused, parse_kind, store_upload
+from evaluator.intake import (
+    AUTO,
+    commit_and_enqueue,
+    drop_if_unused,
+    parse_kind,
+    sniff_kind,
+    store_upload,
+)
 from evaluator.models import WAITING_OR_RUNNING, State, Submission
 from jiebang import audit
 from jiebang.accounts import User
@@ -80,8 +87,11 @@ def submit_dry_run(
     The upload is stored and validated as a team's is; no quota is asked or spent.
     """
     now = now or utcnow()
-    kind = parse_kind(kind)
+    kind = kind if kind == AUTO else parse_kind(kind)
     check_may_dry_run(session, user=user, challenge=challenge, now=now)
+    if kind == AUTO:  # only now: the body is read after permission and quota
+        upload, kind = sniff_kind(upload)
+        kind = parse_kind(kind)
     blob, image_id = store_upload(
         session,
         upload=upload,

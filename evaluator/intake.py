@@ -119,8 +119,11 @@ def submit(
     so that an upload over the cap is refused before a byte of it is read.
     """
     now = now or utcnow()
-    kind = parse_kind(kind)
+    kind = kind if kind == AUTO else parse_kind(kind)
     team_id = check_may_submit(session, user=user, challenge=challenge, now=now)
+    if kind == AUTO:  # only now: the body is read after permission and quota
+        upload, kind = sniff_kind(upload)
+        kind = parse_kind(kind)
     blob, image_id = store_upload(
         session,
         upload=upload,
@@ -171,8 +174,41 @@ def parse_kind(kind: str) -> Kind:
         return Kind(kind)
     except ValueError:
         raise Invalid(
-            "kind", "kind must be 'image' (a docker save archive) or 'bundle' (a zip)."
+            "kind",
+            "kind must be 'image' (a docker save archive), 'bundle' (a zip) or 'auto' "
+            "(decided from the file).",
         ) from None
+
+
+AUTO = "auto"  # the kind decided from the file's first bytes, as the client does
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry; an empty zip
+
+
+class _Prefixed:
+    """A stream that cannot seek, with its first bytes (read to sniff it) put back."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out
+        return self.rest.read(n)
+
+
+def sniff_kind(upload: BinaryIO) -> tuple[BinaryIO, str]:
+    """A zip is a code bundle, anything else an image archive (the validation that
+    follows says what is wrong with it). Returns the stream to read from the start."""
+    seekable = getattr(upload, "seekable", lambda: False)()
+    if seekable:
+        start = upload.tell()
+        head = upload.read(4)
+        upload.seek(start)
+    else:
+        head = upload.read(4)
+        upload = _Prefixed(head, upload)
+    return upload, (Kind.bundle.value if head in ZIP_MAGIC else Kind.image.value)
 
 
 def store_upload(

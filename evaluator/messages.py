@@ -57,6 +57,10 @@ TEMPLATES: dict[str, str] = {
         "this challenge because its inputs are confidential; run your submission on the "
         "sample with jiebang check to read the whole log."
     ),
+    # The queue (evaluator.queueing)
+    "queue.cancelled": N_(
+        "Cancelled by the team before it ran; it does not count against the team's quota."
+    ),
     # The platform (evaluator.recovery)
     "platform.retrying": N_("A platform problem interrupted the run; it will be retried."),
     "platform.gave_up": N_(

@@ -78,10 +78,12 @@ class SubmitForm(Form):
     kind = RadioField(
         _l("Kind"),
         choices=[
+            # The server decides from the file (a zip is a code bundle), as the client does.
+            SelectChoice("auto", _l("Detect from the file")),
             SelectChoice("image", _l("Image archive (docker save)")),
             SelectChoice("bundle", _l("Code bundle (zip)")),
         ],
-        default="image",
+        default="auto",
     )
     file = FileField(_l("File"), validators=[FileRequired()])
     note = StringField(_l("Note"), validators=[Length(max=200)])

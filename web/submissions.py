@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from challenges import service as challenges
 from challenges import teams
 from challenges.models import Membership
-from challenges.policy import Action
-from evaluator import membership
+from challenges.policy import Action, can
+from evaluator import membership, queueing
 from evaluator.intake import submit_and_enqueue
 from evaluator.models import Submission
 from evaluator.selection import set_selected
@@ -206,16 +209,37 @@ def mine():
     return render_template("submissions.html", submissions=list(rows))
 
 
+def _place(sub: Submission):
+    svc = services()
+    return queueing.place_in_queue(db(), sub, redis=svc.redis, queue_name=svc.settings.queue_name)
+
+
 @bp.get("/submissions/<id:submission_id>")
 @login_required
 def detail(submission_id: int):
     sub = _viewable(submission_id)
+    view = submission_json(sub, sight(db(), current_user, sub.challenge), _place(sub))
     return render_template(
         "submission.html",
         sub=sub,
-        view=submission_json(sub, sight(db(), current_user, sub.challenge)),
+        view=view,
         has_receipt=receipt_pages.has_receipt(sub),
+        may_cancel=sub.status == "queued"
+        and can(db(), current_user, Action.cancel_submission, sub),
+        queue_text=queue_text(view),
+        own_team=_own_team(sub),
     )
+
+
+def _own_team(sub: Submission) -> bool:
+    """Whether the viewer is in the submission's team: a judge or a sponsor sees "Team
+    NAME", not "My team" (issue 11)."""
+    if sub.team_id is None:
+        return False
+    query = select(Membership.id).where(
+        Membership.team_id == sub.team_id, Membership.user_id == current_user.id
+    )
+    return db().scalar(query) is not None
 
 
 @bp.get("/submissions/<id:submission_id>/status")
@@ -223,4 +247,51 @@ def detail(submission_id: int):
 def status(submission_id: int):
     """Polled by the page while the submission is not final."""
     sub = _viewable(submission_id)
-    return jsonify(submission_json(sub, sight(db(), current_user, sub.challenge)))
+    view = submission_json(sub, sight(db(), current_user, sub.challenge), _place(sub))
+    view["queue_text"] = queue_text(view)
+    return jsonify(view)
+
+
+def queue_text(view: dict) -> str:
+    """The queued submission's place in words; "" once it has left the queue."""
+    if view.get("queue_position") is None:
+        return ""
+    ahead = view["queue_position"]
+    place = (
+        _("Next in the queue.")
+        if ahead == 0
+        else ngettext("%(num)d submission ahead of it.", "%(num)d submissions ahead of it.", ahead)
+    )
+    seconds = view.get("estimated_start_s")
+    if seconds is None:
+        return place + " " + _("No estimate of its start yet.")
+    if seconds < 60:
+        return place + " " + _("Estimated start: in under a minute.")
+    return (
+        place
+        + " "
+        + _("Estimated start: in about %(minutes)d min.", minutes=math.ceil(seconds / 60))
+    )
+
+
+@bp.post("/submissions/<id:submission_id>/cancel")
+@login_required
+def cancel(submission_id: int):
+    _viewable(submission_id)  # someone else's: a 404
+    session = db()
+    svc = services()
+    try:
+        sub = queueing.cancel(session, user=current_user, submission_id=submission_id)
+        session.commit()
+        queueing.forget_job(svc.redis, sub, queue_name=svc.settings.queue_name)
+        flash(
+            _(
+                "Submission %(id)s was cancelled; it does not count against your quota.",
+                id=submission_id,
+            ),
+            "success",
+        )
+    except ServiceError as exc:
+        session.rollback()
+        flash(translate(exc), "error")
+    return redirect(url_for("submissions.detail", submission_id=submission_id))

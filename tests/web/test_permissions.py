@@ -120,6 +120,10 @@ TABLE = [
     ("open", "DELETE", "/api/v1/submissions/{sub}/select", {}, api(404, member=200)),
     ("open", "POST", "/submissions/{sub}/select", {}, E(302)),
     ("open", "POST", "/submissions/{sub}/unselect", {}, E(302)),
+    # The queue (issue 15, "queue"): only the team cancels, and only a queued submission
+    # ({sub} is scored: 409 over the API, a message on the page, shows the member passed).
+    ("open", "POST", "/api/v1/submissions/{sub}/cancel", {}, api(404, member=409)),
+    ("open", "POST", "/submissions/{sub}/cancel", {}, page(404, member=302, admin=302)),
     # Receipts: as the submission; the keys that check them, for anyone; the award's
     # receipts once a team is awarded (none here).
     ("open", "GET", "/submissions/{sub}/receipt", {}, page(404, member=200, admin=200)),
@@ -205,7 +209,13 @@ TABLE = [
     ),
     # Administrators
     ("open", "GET", "/admin", {}, page(404, admin=200)),
-    ("open", "POST", "/admin/challenges/parity/approve", {}, page(404, admin=302)),
+    (
+        "open",
+        "POST",
+        "/admin/challenges/parity/approve",
+        {"data": {"confirm": "yes"}},
+        page(404, admin=302),
+    ),
     (
         "open",
         "POST",
@@ -232,6 +242,22 @@ TABLE = [
         {"json": {"email": "no@x.org"}},
         api(403, admin=404),
     ),  # no probing of emails
+    # Judges assigned by administrators (issue 15, "roles"): any active account; refusals
+    # say why (a judge of the challenge already: 409 over the API, a message on the page).
+    (
+        "open",
+        "POST",
+        "/admin/challenges/parity/judges/{member_id}/remove",
+        {},
+        page(404, admin=302),
+    ),  # not a judge of it: said on the page
+    (
+        "open",
+        "DELETE",
+        "/api/v1/challenges/parity/judges/outsider@x.org",
+        {},
+        api(403, admin=404),
+    ),  # the outsider judges nothing
     # Judges, before close
     ("open", "GET", "/judge", {}, page(404, judge=200, other_judge=200, admin=200)),
     # The judging view opens at close, on the page as over the API (the page once showed
@@ -242,7 +268,7 @@ TABLE = [
         "open",
         "POST",
         "/judge/parity/verdict",
-        {"data": {"decision": "approve"}},
+        {"data": {"decision": "approve", "confirm": "yes"}},
         page(404, judge=302),
     ),
     ("open", "GET", "/api/v1/challenges/parity/judging", {}, api(403)),
@@ -288,7 +314,13 @@ TABLE = [
     ),
     ("closed", "GET", "/api/v1/challenges/parity/dry-runs", {}, api(403, **MANAGERS)),
     ("closed", "POST", "/api/v1/challenges/parity/close", {}, api(403, admin=400)),
-    ("closed", "POST", "/admin/challenges/parity/close", {}, page(404, admin=302)),
+    (
+        "closed",
+        "POST",
+        "/admin/challenges/parity/close",
+        {"data": {"confirm": "yes"}},
+        page(404, admin=302),
+    ),
     ("closed", "POST", "/api/v1/challenges/parity/teams", {"json": {"name": "Late"}}, api(403)),
     ("closed", "POST", "/api/v1/challenges/parity/submissions", {}, api(403)),
     # A draft stays the sponsor's: another organization cannot send it for review.
@@ -307,7 +339,7 @@ TABLE = [
         "closed",
         "POST",
         "/judge/parity/verdict",
-        {"data": {"decision": "approve"}},
+        {"data": {"decision": "approve", "confirm": "yes"}},
         page(404, judge=302),
     ),
     ("closed", "POST", "/api/v1/challenges/parity/reruns", {}, api(403, judge=201)),

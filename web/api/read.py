@@ -13,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from challenges.models import Challenge
 from evaluator.models import Submission
+from evaluator.queueing import Place
 from jiebang.paging import Page
 from leaderboards.board import Entry
 from leaderboards.decision import JudgingState
@@ -39,8 +40,13 @@ def paged(page: Page, key: str, model: type[s.Page], build) -> s.Page:
     )
 
 
-def submission_view(sub: Submission, seen: Sight) -> s.SubmissionView:
+def submission_view(sub: Submission, seen: Sight, place: Place | None = None) -> s.SubmissionView:
+    """``place``: where a queued submission stands (the read of one submission only)."""
+    queued = {}
+    if place is not None:
+        queued = {"queue_position": place.ahead, "estimated_start_s": place.estimated_start_s}
     return s.SubmissionView(
+        **queued,
         id=sub.id,
         challenge=sub.challenge.slug,
         team=sub.team.name if sub.team is not None else None,
@@ -79,9 +85,9 @@ def dry_run_list(item: Challenge, subs: list[Submission]) -> s.DryRunList:
     )
 
 
-def submission_json(sub: Submission, seen: Sight) -> dict:
+def submission_json(sub: Submission, seen: Sight, place: Place | None = None) -> dict:
     """The same view as a dict, for pages (the submission page and its status poll)."""
-    return submission_view(sub, seen).model_dump()
+    return submission_view(sub, seen, place).model_dump()
 
 
 def challenge_summary(item: Challenge) -> s.ChallengeSummary:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from challenges import service as challenges
 from challenges.policy import Action, require
 from challenges.teams import team_of
+from evaluator import queueing
 from evaluator.intake import submit_and_enqueue
 from evaluator.listing import one_submission, team_submissions
 from evaluator.selection import set_selected
@@ -25,7 +26,8 @@ from web.ext import client_key, db, limiter, services, submit_limit
 from web.uploads import into_blobs, is_raw_upload
 from web.views import sight
 
-KIND = {"type": "string", "enum": ["image", "bundle"], "default": "image"}
+# auto: decided from the file's first bytes (a zip is a bundle), as the client does.
+KIND = {"type": "string", "enum": ["image", "bundle", "auto"], "default": "image"}
 NOTE = {"type": "string", "maxLength": 200}
 UPLOAD = {
     "file": {"type": "string", "format": "binary", "required": True},
@@ -131,7 +133,30 @@ def get_submission(submission_id: int):
     if sub is None:
         raise NotFound("submission", "No submission %(id)s among your teams'.", id=submission_id)
     require(db(), g.api_user, Action.see_submission, sub)  # someone else's: the same 404
-    return read.reply(read.submission_view(sub, sight(db(), g.api_user, sub.challenge)))
+    svc = services()
+    place = queueing.place_in_queue(db(), sub, redis=svc.redis, queue_name=svc.settings.queue_name)
+    return read.reply(read.submission_view(sub, sight(db(), g.api_user, sub.challenge), place))
+
+
+@bp.post("/submissions/<id:submission_id>/cancel")
+@doc(
+    "Cancel a submission still waiting in the queue; it costs no quota",
+    s.SubmissionView,
+    tag="submissions",
+    scope="submit",
+    details=(
+        "Any member of the submission's team. 409 once a worker has started it (or it has "
+        "finished): a run under way cannot be cancelled."
+    ),
+)
+@token_required("submit")
+def cancel_submission(submission_id: int):
+    session = db()
+    svc = services()
+    sub = queueing.cancel(session, user=g.api_user, submission_id=submission_id)
+    session.commit()
+    queueing.forget_job(svc.redis, sub, queue_name=svc.settings.queue_name)
+    return read.reply(read.submission_view(sub, sight(session, g.api_user, sub.challenge)))
 
 
 @bp.route("/submissions/<id:submission_id>/select", methods=["POST", "DELETE"])

@@ -67,6 +67,13 @@
   }
   if (clocks.length) { tick(); setInterval(tick, 1000); }
 
+  // --- Forms that ask first (cancelling a submission): data-confirm holds the question.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
+    });
+  });
+
   // --- Upload with progress. Without a script the form posts normally.
   document.querySelectorAll("form.upload").forEach(function (form) {
     if (!window.FormData || !window.XMLHttpRequest) return;
@@ -93,7 +100,9 @@
       var input = form.querySelector("input[type=file]");
       var file = input && input.files && input.files[0];
       if (!file) { fail(word("choose")); return; }
-      var kind = (form.querySelector("input[name=kind]:checked") || {}).value || "image";
+      var kind = (form.querySelector("input[name=kind]:checked") || {}).value || "auto";
+      // Detected by the server from the file's content; the name is enough for the limit.
+      if (kind === "auto") kind = /\.zip$/i.test(file.name) ? "bundle" : "image";
       var limit = Number(form.getAttribute(kind === "bundle" ? "data-max-bundle" : "data-max-image"));
       if (limit && file.size > limit) { fail(fmt(word("too_large"), { mb: Math.floor(limit / 1048576) })); return; }
       busy = true;
