@@ -9,6 +9,7 @@ import enum
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from challenges.models import Challenge
 from jiebang.accounts import User
 from jiebang.db import Base, UTCDateTime, utcnow
 
@@ -64,6 +65,7 @@ class Question(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     asker: Mapped[User] = relationship(lazy="joined", foreign_keys=[asker_id])
+    challenge: Mapped[Challenge] = relationship()
 
     @property
     def answered(self) -> bool:
