@@ -79,7 +79,12 @@ def submit_refusal(
 ) -> ServiceError | None:
     """What stands in the way of ``team`` submitting now, beyond deadline and quota
     (``evaluator.intake`` checks those); None if nothing."""
-    return registration_refusal(session, challenge=challenge, team=team, now=now)
+    refused = registration_refusal(session, challenge=challenge, team=team, now=now)
+    if refused is None and challenge.proposal:  # a proposal stage: the shortlist only
+        from challenges.proposals import shortlist_refusal  # it reads this module too
+
+        refused = shortlist_refusal(session, challenge=challenge, team=team)
+    return refused
 
 
 def may_download(
