@@ -32,6 +32,11 @@ class Mail:
     unsubscribe_url: str | None = None  # one click, RFC 8058
 
 
+def queue_name(settings: Settings) -> str:
+    """The RQ queue of mail jobs; every worker serves it before the submissions queue."""
+    return f"{settings.queue_name}-mail"
+
+
 def enabled(settings: Settings) -> bool:
     return bool(settings.smtp_host)
 

@@ -44,7 +44,7 @@ ALL_KINDS = "*"
 
 
 def mail_queue(settings: Settings) -> str:
-    return f"{settings.queue_name}-mail"
+    return mail.queue_name(settings)
 
 
 def _enqueue(redis: Redis, settings: Settings, func: str, arg: int, job_id: str) -> None:

@@ -40,8 +40,22 @@ def gettext_for(language: str) -> Callable[[str], str]:
     return catalog(language).gettext
 
 
+# Stored words (``{"word": value}``): the same msgids as ``web.i18n.WORDS``.
+FAILURE_WORDS = {
+    "timeout": N_("time limit exceeded"),
+    "memory": N_("out of memory"),
+    "crash": N_("crash"),
+    "bad_output": N_("wrong output"),
+    "infrastructure": N_("platform failure"),
+    "scorer": N_("scoring program failure"),
+}
+
+
 def _param(value: object, language: str, translate: Callable[[str], str]) -> object:
     if isinstance(value, Mapping):
+        if "word" in value:
+            found = FAILURE_WORDS.get(str(value["word"]))
+            return translate(found) if found else str(value["word"] or "—")
         if isinstance(value.get("code"), str):
             return messages.render(value["code"], value.get("params"), translate)
         if "en" in value:
