@@ -19,7 +19,7 @@ from jiebang.errors import NotFound
 from leaderboards.board import public_board
 from leaderboards.cache import kept_text
 from leaderboards.decision import award_of
-from web import stats
+from web import board_csv, stats
 from web.ext import cached_board, db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
 from web.roles import allowed_or_404
@@ -131,6 +131,19 @@ def leaderboard(slug: str):
         pages=pages,
         award=award_of(db(), item),
     )
+
+
+@bp.get("/leaderboard.csv")
+def leaderboard_csv(slug: str):
+    """The board the viewer may see as CSV (web.board_csv): the private one for those
+    allowed (after close), else the public one; ``?board=`` picks."""
+    item = visible(slug)
+    viewer = current_user if current_user.is_authenticated else None
+    may_private = can(db(), viewer, Action.see_private_board, item)
+    board = request.args.get("board", "private" if may_private else "public")
+    if board not in ("public", "private") or (board == "private" and not may_private):
+        abort(404)
+    return board_csv.download(item, private=board == "private")
 
 
 def _board_html(item: Challenge, page, team, *, private: bool) -> Markup:

@@ -124,6 +124,8 @@ TABLE = [
     # ({sub} is scored: 409 over the API, a message on the page, shows the member passed).
     ("open", "POST", "/api/v1/submissions/{sub}/cancel", {}, api(404, member=409)),
     ("open", "POST", "/submissions/{sub}/cancel", {}, page(404, member=302, admin=302)),
+    ("open", "GET", "/challenges/parity/leaderboard.csv", {}, E(200)),
+    ("open", "GET", "/challenges/draft/leaderboard.csv", {}, E(404, **MANAGERS)),
     # Receipts: as the submission; the keys that check them, for anyone; the award's
     # receipts once a team is awarded (none here).
     ("open", "GET", "/submissions/{sub}/receipt", {}, page(404, member=200, admin=200)),
