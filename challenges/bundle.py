@@ -31,6 +31,8 @@ class Bundle:
     root: Path
     description_md: str
     classes: list[str] | None
+    # registration.terms read from their files: {"en": ..., "zh": ...}; None without terms.
+    terms: dict[str, str] | None = None
 
     def file(self, name: str) -> Path:
         return member_path(self.root, name)
@@ -117,4 +119,27 @@ def _read(root: Path) -> Bundle:
         description = member_path(root, spec.description).read_text("utf-8")
     except UnicodeDecodeError:
         raise ChallengeBundleError(["description: the file is not UTF-8 text"]) from None
-    return Bundle(spec=spec, root=root, description_md=description, classes=classes)
+    terms = _terms(spec, root)
+    return Bundle(spec=spec, root=root, description_md=description, classes=classes, terms=terms)
+
+
+def _terms(spec: ChallengeSpec, root: Path) -> dict[str, str] | None:
+    """The registration terms' texts, from their files in the bundle."""
+    if spec.registration is None or spec.registration.terms is None:
+        return None
+    texts = {}
+    for lang in ("en", "zh"):
+        name = getattr(spec.registration.terms, lang)
+        try:
+            texts[lang] = member_path(root, name).read_text("utf-8").strip()
+        except FileNotFoundError:
+            raise ChallengeBundleError(
+                [f"registration.terms.{lang}: {name!r} is not a file of the bundle"]
+            ) from None
+        except UnicodeDecodeError:
+            raise ChallengeBundleError(
+                [f"registration.terms.{lang}: the file is not UTF-8 text"]
+            ) from None
+        if not texts[lang]:
+            raise ChallengeBundleError([f"registration.terms.{lang}: the file is empty"])
+    return texts

@@ -10,6 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from challenges.applicant_schema import (
+    Applicants,
+    RegistrationSpec,
+    check_applicants,
+    check_round_tag,
+)
+
 # A challenge's time zone when its bundle names none: where its day (and daily quota) ends.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -256,6 +263,24 @@ class ChallengeSpec(Strict):
     scoring: Scoring | None = None
     show_logs: bool = False
     proposal: ProposalStage | None = None
+    round: str | None = None
+    applicants: Applicants | None = None
+    registration: RegistrationSpec | None = None
+
+    @field_validator("round")
+    @classmethod
+    def _round(cls, tag: str | None) -> str | None:
+        return check_round_tag(tag)
+
+    @model_validator(mode="after")
+    def _who_may_apply(self) -> ChallengeSpec:
+        check_applicants(
+            round_tag=self.round,
+            applicants=self.applicants,
+            registration=self.registration,
+            closes_at=self.closes_at,
+        )
+        return self
 
     @field_validator("description")
     @classmethod

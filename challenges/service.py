@@ -21,6 +21,7 @@ from challenges import folders, notices
 from challenges.bundle import Bundle, ChallengeBundleError, open_bundle
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
 from challenges.policy import Action, require
+from challenges.registration import fill_applicants
 from challenges.schema import is_safe_name
 from challenges.split import new_secret
 from jiebang import audit
@@ -96,6 +97,7 @@ def _fill(challenge: Challenge, bundle: Bundle, blobs: BlobStore) -> None:
         spec.scoring.model_dump(mode="json", exclude={"program"}) if spec.scoring else None
     )
     challenge.proposal = spec.proposal.model_dump(mode="json") if spec.proposal else None
+    fill_applicants(challenge, spec, bundle.terms)
     data = spec.data
     files = [(FileRole.train, n) for n in data.train]
     files.append((FileRole.test_inputs, data.test_inputs))

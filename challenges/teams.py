@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, Membership, Status, Team
 from challenges.policy import Action, require
+from challenges.team_rules import frozen_refusal, join_refusal
 from jiebang.accounts import User
+from jiebang.db import utcnow
 from jiebang.errors import Conflict, Forbidden, NotFound
 from jiebang.names import clean_name, name_key
 
@@ -34,6 +36,8 @@ def create_team(session: Session, *, user: User, challenge: Challenge, name: str
     if team_of(session, user=user, challenge=challenge) is not None:
         raise Conflict("team", "You are in a team for this challenge already.")
     require(session, user, Action.compete, challenge)
+    if refused := join_refusal(session, user=user, team=None, challenge=challenge, now=utcnow()):
+        raise refused
     taken = select(Team.name).where(Team.challenge_id == challenge.id, Team.name_key == key)
     if (existing := session.scalar(taken)) is not None:
         raise _taken(existing)
@@ -75,6 +79,8 @@ def join_team(session: Session, *, user: User, team: Team, join_code: str) -> Te
     if team_of(session, user=user, challenge=challenge) is not None:
         raise Conflict("team", "You are in a team for this challenge already.")
     require(session, user, Action.compete, challenge)
+    if refused := join_refusal(session, user=user, team=team, challenge=challenge, now=utcnow()):
+        raise refused
     size = session.scalar(select(func.count()).where(Membership.team_id == team.id))
     if size >= challenge.team_size:
         raise Conflict("team", "This team is full (%(n)d members at most).", n=challenge.team_size)
@@ -101,6 +107,8 @@ def leave_team(session: Session, *, user: User, team: Team, has_submitted: bool)
     challenge = session.get(Challenge, team.challenge_id)
     if challenge is None or challenge.status not in JOINABLE:
         raise Forbidden("challenge", "Teams can only be left while the challenge is open.")
+    if (refused := frozen_refusal(challenge, utcnow())) is not None:
+        raise refused
     membership = session.scalar(
         select(Membership).where(Membership.team_id == team.id, Membership.user_id == user.id)
     )

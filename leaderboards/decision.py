@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from challenges.models import Challenge, Status
+from challenges import eligibility
+from challenges.models import Challenge, Status, Team
 from challenges.notices import ended, provisional_result
 from challenges.policy import Action, require
 from evaluator.listing import one_submission
@@ -134,6 +135,18 @@ def _check_judge(session: Session, challenge: Challenge, judge: User) -> None:
         raise Invalid("status", "This challenge is not being judged.")
 
 
+def _check_conflict(session: Session, judge: User, team_id: int | None) -> None:
+    """A judge whose organization is among the team's (its lead or a partner) may not
+    judge it."""
+    team = session.get(Team, team_id) if team_id is not None else None
+    if team is not None and eligibility.conflicted(session, user=judge, team=team):
+        raise Forbidden(
+            "judge",
+            "Your organization is one of this team's organizations, so you may not judge it; "
+            "another judge decides.",
+        )
+
+
 def rerun_winner(session: Session, challenge: Challenge, *, judge: User) -> Submission:
     """An assigned judge re-runs the provisional winner's submission, one re-run at a
     time; the caller commits, then ``enqueue_rerun``."""
@@ -141,6 +154,7 @@ def rerun_winner(session: Session, challenge: Challenge, *, judge: User) -> Subm
     state = judging_state(session, challenge)
     if state.submission is None:
         raise Invalid("status", "There is no provisional winner to re-run.")
+    _check_conflict(session, judge, state.winner.team_id)
     return request_rerun(session, original=state.submission, judge=judge)
 
 
@@ -156,6 +170,7 @@ def record_verdict(
     state = judging_state(session, challenge)
     if state.winner is None:
         raise Invalid("status", "There is no eligible team left to judge.")
+    _check_conflict(session, judge, state.winner.team_id)
     reason = reason.strip()
     if decision == Decision.disqualify and len(reason) < 5:
         raise Invalid("reason", "Give the reason for a disqualification.")

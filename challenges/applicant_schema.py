@@ -1,0 +1,116 @@
+"""The ``round``, ``applicants`` and ``registration`` keys of ``challenge.yaml``.
+
+Absent, a challenge behaves as before: any account forms a team, no registration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ROUND_TAG = re.compile(r"\A[a-z0-9][a-z0-9._-]{0,62}\Z")
+_SAFE = re.compile(r"\A[A-Za-z0-9._-][A-Za-z0-9._ -]*\Z")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PerOrganization(_Strict):
+    """At most ``limit`` challenges per organization across the round or the sponsor."""
+
+    limit: int = Field(ge=1, le=1000)
+    across: Literal["round", "sponsor"] = "round"
+
+
+class Applicants(_Strict):
+    who: Literal["individuals", "organizations", "consortia"] = "individuals"
+    # Organizations must be verified; None: true unless individuals.
+    verified: bool | None = None
+    max_partners: int = Field(default=4, ge=1, le=50)
+    per_organization: PerOrganization | None = None
+    bar_round_winners: bool = False
+
+    @model_validator(mode="after")
+    def _default_verified(self) -> Applicants:
+        if self.verified is None:
+            self.verified = self.who != "individuals"
+        return self
+
+
+class Terms(_Strict):
+    """Files of the bundle: the terms in English and in Chinese (markdown)."""
+
+    en: str
+    zh: str
+
+    @field_validator("en", "zh")
+    @classmethod
+    def _file(cls, name: str) -> str:
+        if not _SAFE.match(name) or name in {".", ".."}:
+            raise ValueError(
+                f"{name!r} is not a plain file name in the bundle folder "
+                "(letters, digits, '.', '_', '-', no folders)"
+            )
+        return name
+
+
+class RegistrationSpec(_Strict):
+    mode: Literal["open", "approval"]
+    closes_at: dt.datetime | None = None
+    teams_freeze_at: dt.datetime | None = None
+    terms: Terms | None = None
+
+    @field_validator("closes_at", "teams_freeze_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2027-02-01T00:00:00+08:00")
+        return value
+
+
+def check_round_tag(tag: str | None) -> str | None:
+    if tag is not None and not ROUND_TAG.match(tag):
+        raise ValueError(
+            f"{tag!r}: a round tag is lower-case letters, digits, '.', '_' and '-' "
+            "(e.g. miit-ai-2026)"
+        )
+    return tag
+
+
+def check_applicants(
+    *,
+    round_tag: str | None,
+    applicants: Applicants | None,
+    registration: RegistrationSpec | None,
+    closes_at: dt.datetime,
+) -> None:
+    """The rules across keys; raises ValueError naming the key."""
+    if registration is not None:
+        if registration.closes_at is not None and registration.closes_at >= closes_at:
+            raise ValueError("registration.closes_at must be before closes_at")
+        freeze = registration.teams_freeze_at
+        if freeze is not None and freeze >= closes_at:
+            raise ValueError("registration.teams_freeze_at must be before closes_at")
+    if applicants is None:
+        return
+    if applicants.who != "individuals" and registration is None:
+        raise ValueError(
+            "applicants.who: organizations and consortia apply by registration; "
+            "add registration: {mode: open} or {mode: approval}"
+        )
+    per = applicants.per_organization
+    if per is not None and per.across == "round" and round_tag is None:
+        raise ValueError("applicants.per_organization: across: round needs a round: tag")
+    if applicants.bar_round_winners and round_tag is None:
+        raise ValueError("applicants.bar_round_winners needs a round: tag")
+
+
+def registration_json(registration: RegistrationSpec | None) -> dict | None:
+    """What the challenge row keeps (the terms' texts live in their own columns)."""
+    if registration is None:
+        return None
+    return registration.model_dump(mode="json", exclude={"terms"})
