@@ -12,13 +12,13 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from challenges.models import Challenge, ChallengeJudge, Membership, Status
+from challenges.models import Challenge, ChallengeJudge, Membership, Status, Team
 from challenges.notices import closed as notice_closed
 from challenges.notices import review_requested as notice_review
 from challenges.policy import Action, is_judge, require
 from jiebang import audit
 from jiebang.accounts import Role, User
-from jiebang.errors import Conflict, Invalid
+from jiebang.errors import Conflict, Invalid, NotFound
 
 
 def request_review(session: Session, challenge: Challenge, *, actor: User) -> Challenge:
@@ -41,20 +41,47 @@ def judges_of(session: Session, challenge: Challenge) -> list[ChallengeJudge]:
 def assign_judge(
     session: Session, challenge: Challenge, *, judge: User, actor: User | None
 ) -> None:
-    """Admins (or the operator's CLI, ``actor=None``) assign judges; nobody in a team
-    of this challenge may judge it."""
+    """Admins (or the operator's CLI, ``actor=None``) assign judges. Any active account
+    may judge a challenge: the assignment is the role (``policy.is_judge``), the account's
+    global role is not asked. The refusals name the real reason: an inactive account, an
+    administrator (who oversees every challenge already and so cannot be one of its
+    independent judges), a member of the sponsor's organization, a member of a team in
+    the challenge, an existing assignment."""
     if actor is not None:
         require(session, actor, Action.assign_judge, challenge)
-    if judge.role != Role.judge:
-        raise Invalid("judge", "%(email)s is not a judge account.", email=judge.email)
-    in_team = select(Membership.id).where(
-        Membership.challenge_id == challenge.id, Membership.user_id == judge.id
-    )
-    if session.scalar(in_team) is not None:
+    if challenge.is_decided():
+        raise Invalid("status", "The award of this challenge is decided; it needs no more judges.")
+    if not judge.active:
+        raise Invalid(
+            "judge",
+            "%(email)s's account is deactivated; reactivate it under Users first.",
+            email=judge.email,
+        )
+    if judge.role == Role.admin:
+        raise Invalid(
+            "judge",
+            "%(email)s is an administrator; administrators oversee every challenge and "
+            "cannot also judge one. Assign an account that is not an administrator.",
+            email=judge.email,
+        )
+    if judge.org_id is not None and judge.org_id == challenge.sponsor_org_id:
         raise Conflict(
             "judge",
-            "%(email)s is a member of a team in this challenge and cannot judge it.",
+            "%(email)s belongs to %(org)s, the sponsor of this challenge, and cannot judge it.",
             email=judge.email,
+            org=challenge.sponsor.name,
+        )
+    team = session.scalar(
+        select(Team.name)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Membership.challenge_id == challenge.id, Membership.user_id == judge.id)
+    )
+    if team is not None:
+        raise Conflict(
+            "judge",
+            "%(email)s is a member of team %(team)s in this challenge and cannot judge it.",
+            email=judge.email,
+            team=team,
         )
     if is_judge(session, user=judge, challenge=challenge):
         raise Conflict("judge", "%(email)s already judges this challenge.", email=judge.email)
@@ -64,6 +91,34 @@ def assign_judge(
         session,
         "challenge.judge_assigned",
         actor_id=actor_id,
+        challenge_id=challenge.id,
+        judge=judge.id,
+    )
+
+
+def unassign_judge(
+    session: Session, challenge: Challenge, *, judge: User, actor: User | None
+) -> None:
+    """Take a judge off a challenge (until its award is decided); the verdicts the judge
+    recorded stay, with their name."""
+    if actor is not None:
+        require(session, actor, Action.assign_judge, challenge)
+    if challenge.is_decided():
+        raise Invalid(
+            "status", "The award of this challenge is decided; its judges stay on record."
+        )
+    row = session.scalar(
+        select(ChallengeJudge).where(
+            ChallengeJudge.challenge_id == challenge.id, ChallengeJudge.user_id == judge.id
+        )
+    )
+    if row is None:
+        raise NotFound("judge", "%(email)s does not judge this challenge.", email=judge.email)
+    session.delete(row)
+    audit.record(
+        session,
+        "challenge.judge_unassigned",
+        actor_id=actor.id if actor else None,
         challenge_id=challenge.id,
         judge=judge.id,
     )

@@ -53,12 +53,18 @@ class FileRole(enum.StrEnum):
     items = "items"  # the test item ids the public/private split is made over
     sample_inputs = "sample_inputs"  # public: what `jiebang check` runs a submission on
     sample_labels = "sample_labels"  # public: lets `jiebang check` score the sample
+    sample_submission = "sample_submission"  # public: the predictions' format, a few rows
     scoring_program = "scoring_program"  # the sponsor's scorer, run as /scoring/score.py
 
 
 # What the public may download from a published challenge.
 PUBLIC_ROLES = frozenset(
-    {FileRole.train.value, FileRole.sample_inputs.value, FileRole.sample_labels.value}
+    {
+        FileRole.train.value,
+        FileRole.sample_inputs.value,
+        FileRole.sample_labels.value,
+        FileRole.sample_submission.value,
+    }
 )
 
 
@@ -108,6 +114,13 @@ class Challenge(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     frozen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # An administrator's last review decision that sent the challenge back to its sponsor
+    # ("refused" or "changes_requested") and its comment; cleared on publication.
+    review_decision: Mapped[str | None] = mapped_column(String(20))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    review_note_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The data page's dictionary: [{"column", "type", "description": {"en", "zh"}}].
+    data_dictionary: Mapped[list[dict] | None] = mapped_column(JSON)
     # Who may apply and how (challenges.registration): None keeps today's open behaviour.
     round_tag: Mapped[str | None] = mapped_column(String(64), index=True)
     applicants: Mapped[dict | None] = mapped_column(JSON)

@@ -83,7 +83,8 @@ def challenges_rebuild_boards(rt: Runtime, slugs: tuple[str, ...]) -> None:
 @click.option("--email", required=True, help="The judge's account.")
 @pass_runtime
 def challenges_assign_judge(rt: Runtime, slug: str, email: str) -> None:
-    """Assign a judge to a challenge (as the platform operator)."""
+    """Assign a judge to a challenge (as the platform operator): any active account that is
+    not an administrator, not in the sponsor's organization and not in one of its teams."""
     from challenges import lifecycle, service
     from jiebang.accounts import get_user_by_email
 
@@ -93,6 +94,23 @@ def challenges_assign_judge(rt: Runtime, slug: str, email: str) -> None:
             session, service.get_challenge(session, slug), judge=judge, actor=None
         )
         click.echo(f"{email} judges {slug}")
+
+
+@challenges.command("unassign-judge")
+@click.argument("slug")
+@click.option("--email", required=True, help="The judge's account.")
+@pass_runtime
+def challenges_unassign_judge(rt: Runtime, slug: str, email: str) -> None:
+    """Take a judge off a challenge (until its award is decided)."""
+    from challenges import lifecycle, service
+    from jiebang.accounts import get_user_by_email
+
+    with rt.session() as session:
+        judge = get_user_by_email(session, email)
+        lifecycle.unassign_judge(
+            session, service.get_challenge(session, slug), judge=judge, actor=None
+        )
+        click.echo(f"{email} no longer judges {slug}")
 
 
 @click.command()

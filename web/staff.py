@@ -15,8 +15,10 @@ from jiebang import accounts
 from jiebang import orgs as org_services
 from jiebang.errors import NotFound, ServiceError
 from leaderboards.lifecycle import close_now
+from web.confirm import ask, confirmed
 from web.errors import translate
 from web.ext import db
+from web.i18n import lang
 from web.roles import role_required
 
 bp = Blueprint("staff", __name__)
@@ -50,9 +52,9 @@ def admin():
     session = db()
     items = list(session.scalars(select(Challenge).order_by(Challenge.id.desc())))
     items.sort(key=lambda c: ORDER.get(c.status, 9))
-    judges: dict[int, list[str]] = {}
-    for row in session.scalars(select(ChallengeJudge)):
-        judges.setdefault(row.challenge_id, []).append(row.user.email)
+    judges: dict[int, list[accounts.User]] = {}
+    for row in session.scalars(select(ChallengeJudge).order_by(ChallengeJudge.id)):
+        judges.setdefault(row.challenge_id, []).append(row.user)
     organizations = list(
         session.scalars(select(accounts.Organization).order_by(accounts.Organization.name))
     )
@@ -94,6 +96,18 @@ def _user(session, user_id: int) -> accounts.User:
 @bp.post("/admin/challenges/<slug>/approve")
 @role_required(accounts.Role.admin)
 def approve(slug: str):
+    if not confirmed():
+        item = _challenge_or_404(slug)
+        return ask(
+            title=_("Publish %(title)s?", title=item.title(lang())),
+            consequences=[
+                _("Everyone can see the challenge, and teams can submit from its opening time."),
+                _("Its rules, data and scorer are fixed: the sponsor can no longer edit it."),
+            ],
+            button=_("Publish the challenge"),
+            back=url_for("staff.admin"),
+        )
+
     def act(session):
         challenges.publish(session, challenges.get_challenge(session, slug), actor=current_user)
 
@@ -103,21 +117,53 @@ def approve(slug: str):
 @bp.post("/admin/challenges/<slug>/close")
 @role_required(accounts.Role.admin)
 def close(slug: str):
+    if not confirmed():
+        item = _challenge_or_404(slug)
+        return ask(
+            title=_("Close %(title)s now?", title=item.title(lang())),
+            consequences=[
+                _("Submissions end now, before the deadline."),
+                _("The private board is frozen from each team's final selections."),
+                _("Judging begins."),
+            ],
+            button=_("Close the challenge now"),
+            back=url_for("staff.admin"),
+        )
+
     def act(session):
         close_now(session, challenges.get_challenge(session, slug), actor=current_user)
 
     return _act(act, _("Closed; the private board is frozen."), url_for("staff.admin"))
 
 
+def _challenge_or_404(slug: str) -> Challenge:
+    try:
+        return challenges.get_challenge(db(), slug)
+    except NotFound:
+        abort(404)
+
+
 @bp.post("/admin/challenges/<slug>/judges")
 @role_required(accounts.Role.admin)
 def assign_judge(slug: str):
+    """Any active account becomes a judge of this challenge by being assigned to it."""
+
     def act(session):
         judge = accounts.get_user_by_email(session, request.form.get("email", ""))
         item = challenges.get_challenge(session, slug)
         lifecycle.assign_judge(session, item, judge=judge, actor=current_user)
 
     return _act(act, _("Judge assigned."), url_for("staff.admin"))
+
+
+@bp.post("/admin/challenges/<slug>/judges/<id:user_id>/remove")
+@role_required(accounts.Role.admin)
+def unassign_judge(slug: str, user_id: int):
+    def act(session):
+        item = challenges.get_challenge(session, slug)
+        lifecycle.unassign_judge(session, item, judge=_user(session, user_id), actor=current_user)
+
+    return _act(act, _("Judge removed from the challenge."), url_for("staff.admin"))
 
 
 @bp.post("/admin/users/<id:user_id>")

@@ -154,7 +154,9 @@ def test_three_kinds_of_challenge_from_the_web_and_the_cli(
     admin = web_user("admin@example.com")
     for example in demo.EXAMPLES:
         assert api.get(f"/api/v1/challenges/{example.slug}").status_code == 404  # not yet
-        approved = admin.post("/admin", f"/admin/challenges/{example.slug}/approve", {})
+        approved = admin.post(
+            "/admin", f"/admin/challenges/{example.slug}/approve", {"confirm": "yes"}
+        )
         assert approved.ok
         assert api.get(f"/api/v1/challenges/{example.slug}").json()["status"] == "open"
 

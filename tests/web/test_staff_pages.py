@@ -64,7 +64,7 @@ def test_admin_assigns_and_closes_then_judge_sees_the_board(client, world, sessi
     _login(client, "a@example.com")
     assert "parity" in client.get("/admin").get_data(as_text=True)
     client.post("/admin/challenges/parity/judges", data={"email": "j@example.com"})
-    client.post("/admin/challenges/parity/close")
+    client.post("/admin/challenges/parity/close", data={"confirm": "yes"})
     session.expire_all()
     assert session.query(Challenge).one().status == "judging"
     client.post("/logout")
@@ -74,7 +74,9 @@ def test_admin_assigns_and_closes_then_judge_sees_the_board(client, world, sessi
     assert "Tango" in page and "0.9600" in page and "Re-run" in page
     assert client.post("/judge/parity/rerun").status_code == 302
     early = client.post(
-        "/judge/parity/verdict", data={"decision": "approve"}, follow_redirects=True
+        "/judge/parity/verdict",
+        data={"decision": "approve", "confirm": "yes"},
+        follow_redirects=True,
     )
     assert "Re-run the submission and wait" in early.get_data(as_text=True)
 
@@ -117,12 +119,18 @@ def test_judge_pages_show_the_winner_and_disqualify_moves_on(client, world, sess
     second = client.post("/judge/parity/rerun", follow_redirects=True).get_data(as_text=True)
     assert "already under way" in second
     no_reason = client.post(
-        "/judge/parity/verdict", data={"decision": "disqualify"}, follow_redirects=True
+        "/judge/parity/verdict",
+        data={"decision": "disqualify", "confirm": "yes"},
+        follow_redirects=True,
     )
     assert "Give the reason" in no_reason.get_data(as_text=True)
     moved = client.post(
         "/judge/parity/verdict",
-        data={"decision": "disqualify", "reason": "Hand-labelled the test set."},
+        data={
+            "decision": "disqualify",
+            "reason": "Hand-labelled the test set.",
+            "confirm": "yes",
+        },
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Verdict recorded" in moved and "Hand-labelled the test set." in moved

@@ -222,6 +222,18 @@ def assign_judge(slug: str):
     return read.reply(s.JudgeAssigned(slug=slug, judge=judge.email), 201)
 
 
+@bp.delete("/challenges/<slug>/judges/<email>")
+@doc("Admin: take a judge off a challenge", s.JudgeAssigned, tag="admin", scope="manage")
+@token_required("manage")
+def unassign_judge(slug: str, email: str):
+    session = db()
+    require(session, g.api_user, Action.assign_judge)
+    judge = get_user_by_email(session, email)
+    lifecycle.unassign_judge(session, _public(slug), judge=judge, actor=g.api_user)
+    session.commit()
+    return read.reply(s.JudgeAssigned(slug=slug, judge=judge.email))
+
+
 @bp.post("/challenges/<slug>/dry-runs")
 @into_blobs
 @doc(

@@ -62,6 +62,9 @@ def test_a_judge_reruns_and_approves_the_winner(pages, judging, lang, tr, shot, 
     # Approval needs a reproducing re-run first.
     page.get_by_label(tr("Approve: award the prize")).check()
     page.get_by_role("button", name=tr("Record the verdict")).click()
+    # The confirmation page says what the verdict does; the same button records it.
+    expect(page.get_by_role("heading", name=tr("What will happen"))).to_be_visible()
+    page.get_by_role("button", name=tr("Record the verdict")).click()
     expect(page.get_by_role("alert")).to_contain_text(
         tr("Re-run the submission and wait until it reproduces before approving.")
     )
@@ -75,6 +78,9 @@ def test_a_judge_reruns_and_approves_the_winner(pages, judging, lang, tr, shot, 
 
     page.get_by_label(tr("Approve: award the prize")).check()
     page.get_by_label(tr("Reason")).fill("Re-run reproduces; code reviewed.")
+    page.get_by_role("button", name=tr("Record the verdict")).click()
+    # The confirmation page says what the verdict does; the same button records it.
+    expect(page.get_by_role("heading", name=tr("What will happen"))).to_be_visible()
     page.get_by_role("button", name=tr("Record the verdict")).click()
     expect(page.get_by_text(tr("Verdict recorded."))).to_be_visible()
     expect(page.locator(".award")).to_contain_text("Sharp Eyes 慧眼")

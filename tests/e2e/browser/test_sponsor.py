@@ -103,6 +103,9 @@ def test_a_sponsor_creates_a_challenge_through_the_form(
     admin.locator("tr", has_text="container-damage").get_by_role(
         "button", name=tr("Approve and publish")
     ).click()
+    # The confirmation page says what publishing does (issue 15, friction 5).
+    expect(admin.get_by_role("heading", name=tr("What will happen"))).to_be_visible()
+    admin.get_by_role("button", name=tr("Publish the challenge")).click()
     expect(admin.get_by_text(tr("Published."))).to_be_visible()
     public.goto("/")
     title = "集装箱箱损识别" if lang == "zh" else "Container damage detection"
