@@ -127,4 +127,4 @@ def unsubscribe(token: str):
 
 
 def _label(kind: str) -> str:
-    return KINDS[kind].label if kind in KINDS else ""
+    return (KINDS[kind].label or kind) if kind in KINDS else ""
