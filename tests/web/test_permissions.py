@@ -126,6 +126,7 @@ TABLE = [
     ("open", "POST", "/submissions/{sub}/cancel", {}, page(404, member=302, admin=302)),
     ("open", "GET", "/challenges/parity/leaderboard.csv", {}, E(200)),
     ("open", "GET", "/challenges/draft/leaderboard.csv", {}, E(404, **MANAGERS)),
+    ("open", "GET", "/api/v1/docs", {}, E(200)),  # the API reference (Swagger UI)
     # Receipts: as the submission; the keys that check them, for anyone; the award's
     # receipts once a team is awarded (none here).
     ("open", "GET", "/submissions/{sub}/receipt", {}, page(404, member=200, admin=200)),

@@ -7,8 +7,9 @@ route modules registers their routes on ``bp``.
 
 from flask import current_app, jsonify, request
 
-from web.api import challenges, judging, submissions, teams, tokens  # noqa: F401
+from web.api import challenges, docs, judging, submissions, teams, tokens  # noqa: F401
 from web.api import notifications  # noqa: F401
+from web.api import proposals  # noqa: F401
 from web.api.base import bp
 from web.api.openapi import build_spec
 
