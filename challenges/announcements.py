@@ -49,7 +49,7 @@ BODY_MAX = 20_000
 
 def clean_text(value: str | None, *, field: str, high: int, required: bool) -> str:
     """``value`` stripped; refused when empty (if required), too long, or holding NUL."""
-    text = (value or "").strip()
+    text = (value or "").replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF
     if required and not text:
         raise Invalid(field, "Fill in %(name)s.", name=field)
     if len(text) > high:

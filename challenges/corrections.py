@@ -117,7 +117,8 @@ def amend(
         new = clean_text(
             value if isinstance(value, str) else None, field=field, high=high, required=required
         )
-        if new != (getattr(challenge, field) or ""):
+        # Compared as the form sends it back: line ends and edge spaces are no change.
+        if new != (getattr(challenge, field) or "").replace("\r\n", "\n").strip():
             diff[field] = {"old": getattr(challenge, field) or "", "new": new}
     if not diff:
         raise Invalid("changes", "Nothing would change: give a new value for at least one field.")

@@ -16,10 +16,14 @@ from web import (
     i18n,
     judge,
     notifications,
+    org_admin,
+    org_pages,
     pages,
+    proposals,
     sponsor,
     staff,
     submissions,
+    talk,
 )
 from web.ext import Services, babel, csrf, limiter, login_manager
 from web.uploads import UploadRequest
@@ -64,11 +68,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     headers.init_app(app, production=settings.env == "production")
     app.register_blueprint(pages.bp)
     app.register_blueprint(challenge_pages.bp)
+    app.register_blueprint(talk.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(submissions.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(sponsor.bp)
     app.register_blueprint(judge.bp)
+    app.register_blueprint(proposals.bp)
+    app.register_blueprint(org_pages.bp)
+    app.register_blueprint(org_admin.bp)
     notifications.init_app(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)

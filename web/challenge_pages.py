@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
+from challenges import announcements, eligibility, questions
 from challenges import service as challenges
 from challenges.models import PUBLIC_ROLES, Challenge, FileRole
 from challenges.policy import Action, can
@@ -54,7 +55,16 @@ def overview(slug: str):
         "overview",
         board=public_board(db(), item, limit=5),
         award=award_of(db(), item),
+        announcements=announcements.listing(db(), item, limit=3),
+        answered=questions.listing(db(), challenge=item, viewer=None, limit=5),
     )
+
+
+def _may_download(item: Challenge) -> bool:
+    """Where the challenge asks for registration, only approved teams (on the current
+    terms), its managers and judges download training data and sample inputs."""
+    viewer = current_user if current_user.is_authenticated else None
+    return eligibility.may_download(db(), challenge=item, user=viewer, now=utcnow())
 
 
 @bp.get("/data")
@@ -70,6 +80,7 @@ def data(slug: str):
         extra_files=item.files_with(FileRole.extra_input),
         inputs=item.file_with(FileRole.test_inputs),
         download_name=_download_name,
+        may_download=_may_download(item),
     )
 
 
@@ -79,6 +90,8 @@ def download(slug: str, name: str):
     test inputs and labels never are. A folder (stored as a plain tar,
     ``challenges.folders``) is served as ``<name>.tar``."""
     item = visible(slug)
+    if not _may_download(item):
+        abort(403)
     public = [f for f in item.files if f.role in PUBLIC_ROLES]
     match = next((f for f in public if _download_name(f.name) == name), None)
     if match is None:

@@ -1,0 +1,159 @@
+"""The talk pages (issue 15): announcements, questions and answers, amendments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from challenges import questions
+from challenges.talk_models import Announcement, ChallengeRevision, Question
+
+
+@pytest.fixture
+def people(world, session, published):
+    org = world.org()
+    made = {
+        "sponsor": world.user("s@example.com", "sponsor", org=org),
+        "a1": world.user("a1@example.com"),
+        "b1": world.user("b1@example.com"),
+    }
+    world.team(published, made["a1"], name="Team A")
+    world.team(published, made["b1"], name="Team B")
+    session.commit()
+    return made
+
+
+def login(client, email):
+    client.post("/logout")
+    response = client.post("/login", data={"email": email, "password": "password123"})
+    assert response.status_code == 302
+
+
+def test_sponsor_announces_and_everyone_reads_it(client, people, session, published):
+    login(client, "s@example.com")
+    page = client.get("/challenges/parity/announcements").get_data(as_text=True)
+    assert 'id="announce-form"' in page
+    response = client.post(
+        "/challenges/parity/announcements",
+        data={
+            "title_en": "New sample",
+            "body_en": "See **data**.",
+            "title_zh": "新样例",
+            "body_zh": "见数据页。",
+            "email": "y",
+        },
+    )
+    assert response.status_code == 302
+    client.post("/logout")
+    english = client.get("/challenges/parity").get_data(as_text=True)
+    assert "New sample" in english and "<strong>data</strong>" in english
+    chinese = client.get("/challenges/parity/announcements", headers={"Accept-Language": "zh-CN"})
+    assert "新样例" in chinese.get_data(as_text=True)
+    assert 'id="announce-form"' not in chinese.get_data(as_text=True)
+    assert (
+        client.post(
+            "/challenges/parity/announcements", data={"title_en": "x", "body_en": "y"}
+        ).status_code
+        == 404
+    )
+    assert session.scalar(select(Announcement.emailed)) is True
+
+
+def test_a_question_answered_privately_stays_with_its_team(client, people, session):
+    login(client, "a1@example.com")
+    response = client.post("/challenges/parity/questions", data={"text": "Secret GPU plan?"})
+    assert response.status_code == 302
+    question = session.scalar(select(Question))
+    login(client, "b1@example.com")
+    assert "Secret GPU plan" not in client.get("/challenges/parity/questions").get_data(True)
+    login(client, "s@example.com")
+    page = client.get("/challenges/parity/questions").get_data(as_text=True)
+    assert f'id="answer-form-{question.id}"' in page
+    client.post(
+        f"/challenges/parity/questions/{question.id}/answer",
+        data={"answer": "Use one GPU.", "visibility": "private"},
+    )
+    login(client, "b1@example.com")
+    assert "Secret GPU plan" not in client.get("/challenges/parity/questions").get_data(True)
+    assert (
+        client.post(
+            f"/challenges/parity/questions/{question.id}/answer",
+            data={"answer": "leak", "visibility": "public"},
+        ).status_code
+        == 404
+    )
+    login(client, "a1@example.com")
+    mine = client.get("/challenges/parity/questions").get_data(as_text=True)
+    assert "Secret GPU plan" in mine and "Use one GPU." in mine
+    client.post("/logout")
+    assert "Secret GPU plan" not in client.get("/challenges/parity/questions").get_data(True)
+    assert "Secret GPU plan" not in client.get("/challenges/parity").get_data(True)
+
+
+def test_a_public_answer_is_on_the_challenge_page_and_searchable(client, people, session):
+    login(client, "a1@example.com")
+    client.post("/challenges/parity/questions", data={"text": "Is 100% of train public?"})
+    question = session.scalar(select(Question))
+    login(client, "s@example.com")
+    client.post(
+        f"/challenges/parity/questions/{question.id}/answer",
+        data={"answer": "Yes, all of it.", "visibility": "public"},
+    )
+    client.post("/logout")
+    assert "Yes, all of it." in client.get("/challenges/parity").get_data(True)
+    assert "Is 100% of train" in client.get("/challenges/parity/questions?q=100%25").get_data(True)
+    assert "Is 100% of train" not in client.get("/challenges/parity/questions?q=1_0").get_data(True)
+
+
+def test_sponsor_amends_and_the_history_is_public(client, people, session, published):
+    login(client, "s@example.com")
+    form = client.get("/challenges/parity/amend")
+    assert form.status_code == 200 and 'id="amend-form"' in form.get_data(as_text=True)
+    later = (published.closes_at + dt.timedelta(days=3)).astimezone(
+        dt.timezone(dt.timedelta(hours=8))
+    )
+    data = {
+        "title_en": published.title_en,
+        "title_zh": published.title_zh,
+        "summary_en": published.summary_en,
+        "summary_zh": published.summary_zh,
+        "description_md": published.description_md,
+        "description_md_zh": "# 中文说明\n\n预测奇偶。",
+        "closes_at": later.strftime("%Y-%m-%dT%H:%M"),
+        "reason": "More time and a Chinese description.",
+    }
+    response = client.post("/challenges/parity/amend", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    revision = session.scalar(select(ChallengeRevision))
+    assert set(revision.changes) == {"description_md_zh", "closes_at"}
+    client.post("/logout")
+    history = client.get("/challenges/parity/changes").get_data(as_text=True)
+    assert "More time and a Chinese description." in history and 'id="revision-1"' in history
+    zh = client.get("/challenges/parity", headers={"Accept-Language": "zh-CN"}).get_data(True)
+    assert "中文说明" in zh
+    assert "中文说明" not in client.get("/challenges/parity").get_data(True)
+    assert client.get("/challenges/parity/amend").status_code == 302  # to the login
+    login(client, "a1@example.com")
+    assert client.get("/challenges/parity/amend").status_code == 404
+
+
+def test_an_earlier_deadline_is_refused_on_the_form(client, people, published):
+    login(client, "s@example.com")
+    data = {
+        "title_en": published.title_en,
+        "title_zh": published.title_zh,
+        "summary_en": published.summary_en,
+        "summary_zh": published.summary_zh,
+        "closes_at": "2030-01-01T00:00",
+        "reason": "Shorter.",
+    }
+    response = client.post("/challenges/parity/amend", data=data)
+    assert response.status_code == 400
+    assert "can only be extended" in response.get_data(as_text=True)
+
+
+def test_questions_listing_counts_no_rows_for_strangers(session, people, published):
+    questions.ask(session, challenge=published, user=people["a1"], text="q?")
+    assert questions.listing(session, challenge=published, viewer=people["b1"]) == []
