@@ -27,6 +27,7 @@ from jiebang import audit
 from jiebang.accounts import User
 from jiebang.blobs import BlobStore, BlobTooLarge
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from jiebang.notifications import N_, Kind, notify, register
 
 MiB = 1024 * 1024
 HEAD_BYTES = 1024  # the PDF header may follow some junk, within the first KiB (ISO 32000)
@@ -156,7 +157,6 @@ def upload(
     incoming = blobs.receive(max_bytes=limit)
     try:
         try:
-            stream.seek(0)
             while chunk := stream.read(1024 * 1024):
                 incoming.write(chunk)
         except BlobTooLarge:
@@ -353,12 +353,36 @@ def scores_of(session: Session, *, challenge: Challenge, team_id: int, user: Use
     proposal = get_proposal(session, challenge=challenge, team_id=team_id, user=user)
     query = select(ProposalScore).where(ProposalScore.proposal_id == proposal.id)
     if not _sees_all(session, user, challenge):
+        require(session, user, Action.review_proposals, challenge)  # a team reads none
         query = query.where(ProposalScore.reviewer_id == user.id)
     return list(session.scalars(query.order_by(ProposalScore.reviewer_id, ProposalScore.id)))
 
 
 def _sees_all(session, user, challenge) -> bool:
     return can(session, user, Action.manage_proposals, challenge)
+
+
+def assigned_challenges(session: Session, user: User) -> list[Challenge]:
+    """The challenges whose proposals ``user`` reviews, newest due date first."""
+    query = select(Challenge).join(ProposalReviewer, ProposalReviewer.challenge_id == Challenge.id)
+    query = query.where(ProposalReviewer.user_id == user.id).order_by(Challenge.closes_at.desc())
+    return list(session.scalars(query))
+
+
+def reviewable(
+    session: Session, *, challenge: Challenge, reviewer: User
+) -> list[tuple[Proposal, dict[str, ProposalScore]]]:
+    """The proposals this reviewer may score (conflicts left out), each with the
+    reviewer's own scores by criterion."""
+    require(session, reviewer, Action.review_proposals, challenge)
+    query = select(Proposal).where(Proposal.challenge_id == challenge.id).order_by(Proposal.id)
+    found = [
+        p for p in session.scalars(query) if not conflicted(session, user=reviewer, team=p.team)
+    ]
+    mine: dict[int, dict[str, ProposalScore]] = {}
+    for row in _scores(session, challenge, reviewer_id=reviewer.id):
+        mine.setdefault(row.proposal_id, {})[row.criterion] = row
+    return [(p, mine.get(p.id, {})) for p in found]
 
 
 # --- totals and the shortlist --------------------------------------------------------
@@ -578,17 +602,47 @@ def shortlist_refusal(session: Session, *, challenge: Challenge, team: Team) -> 
     return None
 
 
+for _kind in (
+    Kind(
+        "proposal.reviewer_assigned",
+        N_("Proposals to review: %(challenge)s"),
+        N_("The sponsor of %(challenge)s asks you to review its teams' proposals."),
+        label=N_("You are asked to review proposals"),
+        audience=N_("the assigned reviewer"),
+    ),
+    Kind(
+        "proposal.shortlisted",
+        N_("Shortlisted: %(challenge)s"),
+        N_("Your team %(team)s is on the shortlist of %(challenge)s and may now submit."),
+        label=N_("Your team is shortlisted"),
+        audience=N_("the teams' members"),
+    ),
+    Kind(
+        "proposal.not_shortlisted",
+        N_("Not shortlisted: %(challenge)s"),
+        N_("Your team %(team)s is not on the shortlist of %(challenge)s."),
+        label=N_("Your team is not shortlisted"),
+        audience=N_("the teams' members"),
+    ),
+):
+    register(_kind)
+
+
 def _notify(session: Session, kind: str, user_ids: list[int], challenge: Challenge, **params):
-    try:
-        from jiebang.notifications import KINDS, notify
-    except ImportError:  # the notifications module is not part of this build
-        return
-    if kind not in KINDS or not user_ids:
-        return
-    notify(
-        session,
-        kind=kind,
-        user_ids=user_ids,
-        params={"challenge": challenge.slug, **params},
-        link=f"/challenges/{challenge.slug}",
-    )
+    if user_ids:
+        notify(
+            session,
+            kind=kind,
+            user_ids=user_ids,
+            params={
+                "challenge": {
+                    "en": challenge.title_en,
+                    "zh": challenge.title_zh or challenge.title_en,
+                },
+                "slug": challenge.slug,
+                **params,
+            },
+            link=f"/challenges/{challenge.slug}/proposal"
+            if kind != "proposal.reviewer_assigned"
+            else f"/review/{challenge.slug}",
+        )
