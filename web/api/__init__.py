@@ -7,9 +7,19 @@ route modules registers their routes on ``bp``.
 
 from flask import current_app, jsonify, request
 
-from web.api import challenges, docs, judging, submissions, teams, tokens  # noqa: F401
-from web.api import notifications  # noqa: F401
-from web.api import proposals  # noqa: F401
+from web.api import (  # noqa: F401
+    challenges,
+    client_routes,
+    docs,
+    judging,
+    notifications,
+    proposals,
+    registrations,
+    submissions,
+    talk,
+    teams,
+    tokens,
+)
 from web.api.base import bp
 from web.api.openapi import build_spec
 

@@ -188,6 +188,12 @@ class TeamRef(Out):
     name: str
 
 
+class TeamJoined(Out):
+    id: int
+    name: str
+    challenge: str  # its slug
+
+
 class TeamLeft(Out):
     left: int
 
@@ -271,6 +277,18 @@ class StatusChange(Out):
 class JudgeAssigned(Out):
     slug: str
     judge: str
+
+
+class ReviewDecisionBody(Body):
+    decision: Literal["approve", "refuse", "request_changes"]
+    comment: str = Field(default="", max_length=4000)
+
+
+class ReviewDecided(Out):
+    slug: str
+    status: str
+    decision: str
+    comment: str
 
 
 class RerunView(Out):
@@ -443,3 +461,76 @@ class NotificationsRead(Body):
 class NotificationsMarked(Out):
     marked: int
     unread: int
+
+
+# Talk: announcements, questions and answers, amendments (web/api/talk.py)
+class AnnouncementCreate(Body):
+    title_en: str = Field(min_length=1, max_length=200)
+    body_en: str = Field(min_length=1, max_length=20_000)
+    title_zh: str = Field(default="", max_length=200)  # empty: readers of Chinese get English
+    body_zh: str = Field(default="", max_length=20_000)
+    email: bool = False  # notify the members of every team in the challenge
+
+
+class AnnouncementView(Out):
+    id: int
+    title_en: str
+    title_zh: str
+    body_en: str
+    body_zh: str
+    emailed: bool
+    amendment: int | None  # the revision number, for an amendment's own announcement
+    created_at: IsoTime
+
+
+class AnnouncementList(Out):
+    announcements: list[AnnouncementView]  # newest first
+
+
+class QuestionCreate(Body):
+    text: str = Field(min_length=1, max_length=2_000)
+
+
+class AnswerCreate(Body):
+    answer: str = Field(min_length=1, max_length=10_000)
+    public: bool = True  # false: only the asker and the asker's team read it
+
+
+class QuestionView(Out):
+    id: int
+    text: str
+    asker: str
+    visibility: str  # private (until answered publicly), public, hidden
+    answer: str | None
+    asked_at: IsoTime
+    answered_at: IsoTime | None
+
+
+class QuestionList(Out):
+    questions: list[QuestionView]  # newest first; only those the caller may read
+    page: int
+    per_page: int
+
+
+class AmendmentCreate(Body):
+    # Field to new value: title_en/_zh, summary_en/_zh, description_md (English),
+    # description_md_zh, terms_en/_zh, closes_at (ISO 8601 with its zone; only later).
+    changes: dict[str, str] = Field(min_length=1, max_length=12)
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class RevisionChange(Out):
+    old: str
+    new: str
+
+
+class RevisionView(Out):
+    number: int
+    changes: dict[str, RevisionChange]
+    reason: str
+    actor: str | None
+    at: IsoTime
+
+
+class RevisionList(Out):
+    revisions: list[RevisionView]  # the latest first
