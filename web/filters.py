@@ -24,6 +24,7 @@ from evaluator.models import State
 from jiebang.db import utcnow
 from web.errors import translate_message
 from web.i18n import LANGUAGES, WORDS, lang, word
+from web.units import duration, filesize, js_units, megabytes
 
 ALLOWED_TAGS = {
     "a",
@@ -125,8 +126,8 @@ def target_text(target: dict, challenge=None) -> str:
         title = metric_title(challenge, name) if challenge is not None else metric_name(name)
         return f"{title} ({name}) {sign} {bound:g}"
     if "max_runtime_s" in target:
-        return _("run time ≤ %(n)s s", n=f"{target['max_runtime_s']:g}")
-    return _("peak memory ≤ %(n)s MB", n=f"{target['max_memory_mb']:g}")
+        return _("run time ≤ %(time)s", time=duration(target["max_runtime_s"], exact=True))
+    return _("peak memory ≤ %(memory)s", memory=megabytes(target["max_memory_mb"]))
 
 
 def js_words() -> dict:
@@ -152,6 +153,7 @@ def _js_words(locale: str) -> dict:
         choose=_("Choose a file to upload."),
         live_error=_("Lost contact with the server; retrying…"),
     )
+    words.update(js_units())
     return words
 
 
@@ -205,6 +207,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["metric_of"] = lambda name, challenge: metric_title(challenge, name)
     app.jinja_env.filters["target_text"] = target_text
     app.jinja_env.filters["tagged"] = tagged
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["megabytes"] = megabytes
+    app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals.update(
         utcnow=utcnow,
         lang=lang,

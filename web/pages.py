@@ -16,6 +16,7 @@ from leaderboards.decision import hall_of_winners
 from web.errors import api_error, api_service_error, translate
 from web.ext import db
 from web.i18n import lang
+from web.units import filesize
 
 bp = Blueprint("pages", __name__)
 
@@ -129,8 +130,10 @@ def service_error(exc: ServiceError):
 @bp.app_errorhandler(413)
 def too_large(_exc):
     limit = request.max_content_length or 0
-    size = f"{limit / 1024**2:.0f} MB" if limit >= 1024**2 else f"{limit // 1024} KB"
-    message = _("The request is larger than this address accepts (at most %(size)s).", size=size)
+    message = _(
+        "The request is larger than this address accepts (at most %(size)s).",
+        size=filesize(limit),
+    )
     if request.path.startswith("/api/"):
         return api_error("too_large", message, 413)
     if _wants_json():

@@ -22,9 +22,9 @@
       } else if (key === "public_score") {
         cell.textContent = value === null || value === undefined ? "—" : Number(value).toFixed(4);
       } else if (key === "runtime_s") {
-        cell.textContent = (value === null || value === undefined ? "—" : Number(value).toFixed(1)) + " s";
+        cell.textContent = value === null || value === undefined ? "—" : word("seconds").replace("{n}", Number(value).toFixed(2));
       } else if (key === "peak_memory_mb") {
-        cell.textContent = (value === null || value === undefined ? "—" : Number(value).toFixed(1)) + " MB";
+        cell.textContent = value === null || value === undefined ? "—" : word("megabytes").replace("{n}", Number(value).toFixed(1));
       } else if (key === "failure") {
         cell.textContent = value ? word(value) : "—";
       } else {
