@@ -8,6 +8,7 @@ itself at ``closes_at`` (``close_due``, run periodically by every worker).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from challenges.notices import review_requested as notice_review
 from challenges.policy import Action, is_judge, require
 from jiebang import audit
 from jiebang.accounts import Role, User
+from jiebang.db import utcnow
 from jiebang.errors import Conflict, Invalid, NotFound
 
 
@@ -30,6 +32,69 @@ def request_review(session: Session, challenge: Challenge, *, actor: User) -> Ch
         session, "challenge.review_requested", actor_id=actor.id, challenge_id=challenge.id
     )
     notice_review(session, challenge)
+    return challenge
+
+
+class ReviewDecision(enum.StrEnum):
+    """An administrator's answer to a challenge in review."""
+
+    approve = "approve"  # publish it
+    refuse = "refuse"  # not publishable as it stands: back to draft with the reason
+    request_changes = "request_changes"  # back to draft with what to change
+
+
+NOTE_EVENTS = {
+    ReviewDecision.refuse: ("refused", "challenge.refused"),
+    ReviewDecision.request_changes: ("changes_requested", "challenge.changes_requested"),
+}
+
+
+def review(
+    session: Session, challenge: Challenge, *, decision: str, comment: str = "", actor: User
+) -> Challenge:
+    """Approve (publish), refuse, or request changes, with a comment for the sponsor.
+
+    Refusing and requesting changes both send the challenge back to draft with the
+    comment, which its sponsor reads on the dashboard and the edit page; the sponsor may
+    edit it and send it for review again. The comment is required for both (the sponsor
+    must learn why); approval takes an optional one, recorded in the audit log."""
+    from challenges.service import publish  # service's layer; imported late, once needed
+
+    require(session, actor, Action.approve_challenge, challenge)
+    try:
+        decision = ReviewDecision(decision)
+    except ValueError:
+        raise Invalid(
+            "decision", "decision must be 'approve', 'refuse' or 'request_changes'."
+        ) from None
+    comment = (comment or "").strip()
+    if len(comment) > 4000:
+        raise Invalid("comment", "Keep the comment under 4000 characters.")
+    if decision == ReviewDecision.approve:
+        publish(session, challenge, actor=actor)
+        challenge.review_decision = challenge.review_note = challenge.review_note_at = None
+        if comment:
+            audit.record(
+                session,
+                "challenge.approved",
+                actor_id=actor.id,
+                challenge_id=challenge.id,
+                comment=comment,
+            )
+        return challenge
+    if challenge.status != Status.in_review.value:
+        raise Invalid(
+            "status",
+            "Only a challenge in review can be refused or sent back; this one is %(status)s.",
+            status=challenge.status,
+        )
+    if len(comment) < 5:
+        raise Invalid("comment", "Write the sponsor a comment: what to change, or why not.")
+    stored, kind = NOTE_EVENTS[decision]
+    challenge.status = Status.draft.value
+    challenge.review_decision, challenge.review_note = stored, comment
+    challenge.review_note_at = utcnow()
+    audit.record(session, kind, actor_id=actor.id, challenge_id=challenge.id, comment=comment)
     return challenge
 
 

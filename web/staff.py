@@ -114,6 +114,34 @@ def approve(slug: str):
     return _act(act, _("Published."), url_for("staff.admin"))
 
 
+@bp.post("/admin/challenges/<slug>/review")
+@role_required(accounts.Role.admin)
+def review(slug: str):
+    """Refuse or request changes with a comment: the challenge goes back to its sponsor
+    as a draft, with the comment on its dashboard. (Approval is ``approve``: it asks to
+    confirm first.)"""
+    decision = request.form.get("decision", "")
+    if decision not in ("refuse", "request_changes"):
+        abort(400)
+
+    def act(session):
+        item = challenges.get_challenge(session, slug)
+        lifecycle.review(
+            session,
+            item,
+            decision=decision,
+            comment=request.form.get("comment", ""),
+            actor=current_user,
+        )
+
+    said = (
+        _("Refused; the sponsor sees your comment.")
+        if decision == "refuse"
+        else _("Sent back to the sponsor with your comment.")
+    )
+    return _act(act, said, url_for("staff.admin"))
+
+
 @bp.post("/admin/challenges/<slug>/close")
 @role_required(accounts.Role.admin)
 def close(slug: str):

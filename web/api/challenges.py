@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Response, g, request
 from flask_babel import gettext as _
 
-from challenges import lifecycle
+from challenges import eligibility, lifecycle
 from challenges import service as challenges
 from challenges.bundle import ChallengeBundleError, open_bundle
 from challenges.policy import Action, can, require
@@ -17,7 +17,7 @@ from evaluator.queue import base_image
 from jiebang import audit
 from jiebang.accounts import get_user_by_email
 from jiebang.db import utcnow
-from jiebang.errors import Invalid, NotFound
+from jiebang.errors import Forbidden, Invalid, NotFound
 from leaderboards.decision import award_of, winners_page
 from leaderboards.lifecycle import close_now
 from leaderboards.verify import snapshot, verify_state
@@ -100,6 +100,13 @@ def check_kit(slug: str):
     # Who may see the challenge (its train download too): everyone once published.
     if not can(db(), bearer_user(), Action.view_challenge, item):
         raise NotFound("challenge", "No challenge %(slug)s.", slug=slug)
+    if not eligibility.may_download(db(), challenge=item, user=bearer_user(), now=utcnow()):
+        raise Forbidden(
+            "registration",
+            "Only approved teams of challenge %(slug)s download its data; send the token of "
+            "a member of an approved team.",
+            slug=slug,
+        )
     found = kit.parts(item, services().blobs.path)
     if found is None:
         raise NotFound(
@@ -189,6 +196,34 @@ def approve(slug: str):
     challenges.publish(session, item, actor=g.api_user)
     session.commit()
     return read.reply(s.StatusChange(slug=slug, status=item.status))
+
+
+@bp.post("/challenges/<slug>/review-decision")
+@doc(
+    "Admin: approve (publish), refuse or request changes, with a comment for the sponsor",
+    s.ReviewDecided,
+    tag="admin",
+    scope="manage",
+    body=s.ReviewDecisionBody,
+    details=(
+        "refuse and request_changes need a comment and a challenge in review; both send it "
+        "back to draft, the comment shown to its sponsor. The API acts at once: it asks no "
+        "confirmation, as the pages do."
+    ),
+)
+@token_required("manage")
+def review_decision(slug: str):
+    session = db()
+    # Before the look-up too, so nobody else can probe which drafts exist.
+    require(session, g.api_user, Action.approve_challenge)
+    body = parse(s.ReviewDecisionBody)
+    item = challenges.get_challenge(session, slug)
+    lifecycle.review(session, item, decision=body.decision, comment=body.comment, actor=g.api_user)
+    session.commit()
+    reply = s.ReviewDecided(
+        slug=slug, status=item.status, decision=body.decision, comment=body.comment.strip()
+    )
+    return read.reply(reply)
 
 
 @bp.post("/challenges/<slug>/close")

@@ -534,3 +534,47 @@ class RevisionView(Out):
 
 class RevisionList(Out):
     revisions: list[RevisionView]  # the latest first
+
+
+# Organizations (issue 14): applicant organizations, their verification, invitations.
+class OrganizationCreate(Body):
+    kind: Literal["enterprise", "university", "research_institute", "government", "other"]
+    name_en: str = Field(default="", max_length=200)
+    name_zh: str = Field(default="", max_length=200)
+    uscc: str = Field(default="", max_length=40)  # normalized and checked by the service
+
+
+class InvitationCreate(Body):
+    email: str = Field(min_length=3, max_length=254)
+
+
+class OrganizationDecision(Body):
+    decision: Literal["verify", "refuse", "request_changes"]
+    note: str = Field(default="", max_length=2000)
+
+
+class OrganizationView(Out):
+    id: int
+    slug: str
+    kind: str
+    name_en: str
+    name_zh: str
+    uscc: str | None
+    verification: str  # unverified | pending | verified | refused | changes_requested
+    review_note: str
+    verified_at: IsoTime | None
+    sponsor: bool  # approved to list challenges
+    sponsor_request: str | None  # pending | approved | refused | changes_requested
+    sponsor_note: str
+
+
+class MyOrganization(Out):
+    organization: OrganizationView | None
+    org_admin: bool
+
+
+class InvitationCreated(Out):
+    id: int
+    email: str
+    expires_at: IsoTime
+    accept_url: str  # shown once: only its hash is stored
