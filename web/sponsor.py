@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from challenges import lifecycle
@@ -28,6 +28,7 @@ from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
 from web.forms import SubmitForm
+from web.org_pages import become_sponsor
 from web.roles import allowed_or_404, role_required
 from web.uploads import challenge_body, into_blobs, large_body, work_dir
 
@@ -64,8 +65,11 @@ def _managed(slug: str) -> Challenge:
 
 
 @bp.get("")
-@role_required(Role.sponsor, Role.admin)
+@login_required
 def index():
+    """Sponsors' challenges; for anyone else signed in, how to become a sponsor."""
+    if current_user.role not in (Role.sponsor, Role.admin):
+        return become_sponsor()
     return render_template("sponsor.html", challenges=_mine(), problems=[], orgs=_orgs())
 
 

@@ -27,8 +27,10 @@ def test_pages_are_hidden_from_other_roles(client, world, session):
     for path in ("/admin", "/sponsor", "/judge"):
         assert client.get(path).status_code == 302  # to the log-in page
     _login(client, "p@example.com")
-    for path in ("/admin", "/sponsor", "/judge"):
+    for path in ("/admin", "/judge", "/sponsor/challenges/new"):
         assert client.get(path).status_code == 404
+    # /sponsor itself explains to a participant how to become one (issue 15, friction 3).
+    assert "Request a sponsor organization" in client.get("/sponsor").get_data(as_text=True)
 
 
 def test_sponsor_uploads_a_bundle_and_requests_review(client, world, session, bundle_dir):

@@ -13,6 +13,7 @@ from web.api import (  # noqa: F401
     docs,
     judging,
     notifications,
+    organizations,
     proposals,
     registrations,
     submissions,
