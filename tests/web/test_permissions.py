@@ -135,7 +135,8 @@ TABLE = [
     ("open", "GET", "/keys", {}, E(200)),
     ("open", "GET", "/challenges/parity/award/receipts/{sub}", {}, E(404)),
     # Sponsors
-    ("open", "GET", "/sponsor", {}, page(404, sponsor=200, other_sponsor=200, admin=200)),
+    # Anyone signed in: sponsors see their challenges, the others how to become one.
+    ("open", "GET", "/sponsor", {}, page(200)),
     (
         "open",
         "GET",
@@ -347,6 +348,73 @@ TABLE = [
     ),
     ("closed", "POST", "/api/v1/challenges/parity/reruns", {}, api(403, judge=201)),
     ("closed", "POST", "/judge/parity/rerun", {}, page(404, judge=302)),  # one under way
+]
+
+# Organizations (issue 14, "orgs"): one's own organization, its administrators
+# (no role in the cast administers one: the sponsors are plain members, so they are
+# refused; who administers what: tests/jiebang/test_orgs.py), the platform's
+# administrators, and the way to become a sponsor (issue 15, friction 3).
+TABLE += [
+    ("open", "GET", "/organization", {}, page(200)),
+    ("open", "GET", "/organization/new", {}, page(200, sponsor=302, other_sponsor=302)),
+    ("open", "POST", "/organization/new", {"data": {}}, page(400, sponsor=302, other_sponsor=302)),
+    (
+        "open",
+        "POST",
+        "/organization",
+        {"data": {"kind": "other", "name_en": "X"}},
+        page(404, sponsor=403, other_sponsor=403),
+    ),
+    (
+        "open",
+        "POST",
+        "/organization/invitations",
+        {"data": {"email": "x@x.org"}},
+        page(404, sponsor=403, other_sponsor=403),
+    ),
+    ("open", "POST", "/organization/invitations/999999/revoke", {}, page(404)),
+    ("open", "POST", "/organization/members/{member_id}/remove", {}, page(404)),  # not theirs
+    ("open", "POST", "/organization/members/{member_id}/admin", {}, page(404)),
+    ("open", "GET", "/invitations/not-a-token", {}, E(404)),
+    ("open", "POST", "/invitations/not-a-token", {}, E(302)),  # log in; or told it is not valid
+    ("open", "POST", "/sponsor/request", {"data": {"slug": "", "name": ""}}, E(302)),
+    ("open", "GET", "/admin/orgs", {}, page(404, admin=200)),
+    (
+        "open",
+        "POST",
+        "/admin/orgs/{other_org}/verify",
+        {"data": {"decision": "verify"}},
+        page(404, admin=302),
+    ),  # it waits for nothing: said on the page
+    (
+        "open",
+        "POST",
+        "/admin/orgs/{other_org}/sponsor",
+        {"data": {"decision": "refuse", "note": "n"}},
+        page(404, admin=302),
+    ),
+    ("open", "GET", "/api/v1/organizations/mine", {}, api(200)),
+    (
+        "open",
+        "POST",
+        "/api/v1/organizations",
+        {"json": {"kind": "other"}},
+        api(400, sponsor=403, other_sponsor=403),
+    ),  # no name: 400 shows the caller passed
+    (
+        "open",
+        "POST",
+        "/api/v1/organizations/{other_org}/invitations",
+        {"json": {"email": "not-an-address"}},
+        api(403, admin=400),
+    ),
+    (
+        "open",
+        "POST",
+        "/api/v1/admin/organizations/{other_org}/verify",
+        {"json": {"decision": "verify"}},
+        api(403, admin=409),
+    ),
 ]
 
 # Routes not in the table, and why.
