@@ -54,6 +54,7 @@ def api(default: int, **answers: int) -> dict[str, int]:
 
 
 MANAGERS = {"sponsor": 200, "admin": 200}
+READERS = {"member": 200, "sponsor": 200, "judge": 200, "admin": 200}  # a proposal's
 OVERSEERS_AFTER_CLOSE = {"member": 200, "sponsor": 200, "judge": 200, "admin": 200}
 EDIT = {"title_en": "x"}
 
@@ -348,6 +349,87 @@ TABLE = [
     ),
     ("closed", "POST", "/api/v1/challenges/parity/reruns", {}, api(403, judge=201)),
     ("closed", "POST", "/judge/parity/rerun", {}, page(404, judge=302)),  # one under way
+    # Proposals (challenges.proposals) on "stage": the member's team handed one in; the
+    # judge reviews it (a reviewer, not as judge); "spare" reviews too, until removed.
+    ("open", "GET", "/challenges/stage/proposal", {}, page(302, member=200)),  # no team: sent to it
+    ("open", "POST", "/challenges/stage/proposal", {"data": {}}, page(404, member=302)),
+    ("open", "GET", "/challenges/stage/proposals/{stage_team}/file", {}, page(404, **READERS)),
+    ("open", "GET", "/challenges/parity/proposal", {}, page(404)),  # no proposal stage
+    ("open", "GET", "/challenges/stage/proposals", {}, page(404, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/challenges/stage/proposals/reviewers",
+        {"data": {"email": "nobody@x.org"}},
+        page(404, sponsor=302, admin=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/challenges/stage/proposals/reviewers/{member_id}/remove",
+        {},
+        page(404, sponsor=302, admin=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/challenges/stage/proposals/shortlist",
+        {},
+        page(404, sponsor=302, admin=302),
+    ),
+    ("open", "POST", "/challenges/stage/proposals/release", {}, page(404, sponsor=302, admin=302)),
+    ("open", "GET", "/review", {}, page(200)),
+    ("open", "GET", "/review/stage", {}, page(404, judge=200)),
+    ("open", "POST", "/review/stage/{stage_team}", {"data": {}}, page(404, judge=302)),
+    ("open", "GET", "/api/v1/challenges/stage/proposal", {}, api(404, member=200)),
+    ("open", "POST", "/api/v1/challenges/stage/proposal", {}, api(404, member=400)),
+    ("open", "GET", "/api/v1/challenges/stage/proposals", {}, api(403, judge=200, **MANAGERS)),
+    (
+        "open",
+        "GET",
+        "/api/v1/challenges/stage/proposals/{stage_team}/file",
+        {},
+        api(404, **READERS),
+    ),
+    (
+        "open",
+        "GET",
+        "/api/v1/challenges/stage/proposals/{stage_team}/scores",
+        {},
+        api(404, member=403, judge=200, **MANAGERS),
+    ),
+    (
+        "open",
+        "PUT",
+        "/api/v1/challenges/stage/proposals/{stage_team}/scores",
+        {"json": {}},
+        api(403, judge=400),
+    ),
+    ("open", "GET", "/api/v1/challenges/stage/reviewers", {}, api(404, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/stage/reviewers",
+        {"json": {}},
+        api(404, sponsor=400, admin=400),
+    ),
+    ("open", "GET", "/api/v1/challenges/stage/shortlist", {}, api(404, **MANAGERS)),
+    (
+        "open",
+        "PUT",
+        "/api/v1/challenges/stage/shortlist",
+        {"json": {}},
+        api(404, sponsor=400, admin=400),
+    ),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/stage/proposals/comments",
+        {"json": {}},
+        api(404, sponsor=400, admin=400),
+    ),
+    # The sponsor removes "spare"; the administrator, asking next, finds no such reviewer.
+    ("open", "DELETE", "/api/v1/challenges/stage/reviewers/{spare_id}", {}, api(404, sponsor=200)),
 ]
 
 # Organizations (issue 14, "orgs"): one's own organization, its administrators
@@ -437,6 +519,32 @@ NOT_HERE = {
 }
 
 
+def _proposal_stage(world, session, member, users):
+    """The challenge "stage" with a proposal stage: the member's team handed one in, the
+    judge and a spare account review it."""
+    import io
+
+    from challenges import proposals
+    from jiebang.db import utcnow
+    from tests.challenges.test_proposals import STAGE, make_pdf
+
+    stage = world.challenge(
+        slug="stage",
+        proposal={**STAGE, "due": "2098-01-01T00:00:00+08:00"},
+        opens_at="2020-01-01T00:00:00+08:00",
+        closes_at="2099-01-01T00:00:00+08:00",
+    )
+    team = world.team(stage, member, name="Staged")
+    proposals.upload(
+        session, user=member, team=team, challenge=stage, stream=io.BytesIO(make_pdf()),
+        filename="p.pdf", blobs=world.blobs, now=utcnow(),
+    )  # fmt: skip
+    spare = world.user("spare@x.org")
+    for reviewer in (users["judge"], spare):
+        proposals.assign_reviewer(session, challenge=stage, user=reviewer, actor=users["sponsor"])
+    return team, spare
+
+
 @pytest.fixture
 def cast(world, session, published, token_for):
     """The open challenge with a team and its scored submission, a second open one, a
@@ -465,12 +573,15 @@ def cast(world, session, published, token_for):
     }
     assign_judge(session, published, judge=users["judge"], actor=admin)
     assign_judge(session, second, judge=users["judge"], actor=admin)
+    stage_team, spare = _proposal_stage(world, session, member, users)
     session.commit()
     values = {
         "sub": sub.id,
         "team": team.id,
         "other_org": other.id,
         "member_id": member.id,
+        "stage_team": stage_team.id,
+        "spare_id": spare.id,
         "member_form": {"role": "participant", "org": "", "active": "on"},
     }
     tokens = {"anonymous": {}} | {role: token_for(user) for role, user in users.items()}
