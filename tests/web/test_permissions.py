@@ -128,6 +128,11 @@ TABLE = [
     ("open", "GET", "/challenges/parity/leaderboard.csv", {}, E(200)),
     ("open", "GET", "/challenges/draft/leaderboard.csv", {}, E(404, **MANAGERS)),
     ("open", "GET", "/api/v1/docs", {}, E(200)),  # the API reference (Swagger UI)
+    # The client: join by code alone (a wrong code: 403 for all); a draft replaced by a
+    # bundle, by its managers only (no file: 400 shows they passed; parity is no draft).
+    ("open", "POST", "/api/v1/teams/join", {"json": {"join_code": "wrong"}}, api(403)),
+    ("open", "PUT", "/api/v1/challenges/draft", {"data": {}}, api(404, sponsor=400, admin=400)),
+    ("open", "PUT", "/api/v1/challenges/parity", {"data": {}}, api(404, sponsor=400, admin=400)),
     # Receipts: as the submission; the keys that check them, for anyone; the award's
     # receipts once a team is awarded (none here).
     ("open", "GET", "/submissions/{sub}/receipt", {}, page(404, member=200, admin=200)),
@@ -247,6 +252,21 @@ TABLE = [
         {"json": {"email": "no@x.org"}},
         api(403, admin=404),
     ),  # no probing of emails
+    # The admin's review (issue 15, "roles"): parity is open, so the precondition answers.
+    (
+        "open",
+        "POST",
+        "/admin/challenges/parity/review",
+        {"data": {"decision": "refuse", "comment": "Not this way."}},
+        page(404, admin=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/parity/review-decision",
+        {"json": {"decision": "refuse", "comment": "Not this way."}},
+        api(403, admin=400),
+    ),
     # Judges assigned by administrators (issue 15, "roles"): any active account; refusals
     # say why (a judge of the challenge already: 409 over the API, a message on the page).
     (
@@ -284,6 +304,83 @@ TABLE = [
         "/api/v1/challenges/parity/verdicts",
         {"json": {"decision": "approve"}},
         api(403, judge=400),
+    ),
+    # Talk (issue 15, "talk"): announcements, questions and answers, amendments. The
+    # sponsor's members and administrators announce, answer, hide and amend; everyone
+    # else signed in asks. The amendments' bodies fail after the permission check (an
+    # earlier deadline: 400), so the challenge stays as it is for the rows after.
+    ("open", "GET", "/challenges/parity/announcements", {}, E(200)),
+    ("open", "GET", "/challenges/draft/announcements", {}, E(404, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/challenges/parity/announcements",
+        {"data": {"title_en": ""}},
+        E(404, sponsor=400, admin=400),
+    ),
+    ("open", "GET", "/challenges/parity/questions", {}, E(200)),
+    ("open", "GET", "/challenges/draft/questions", {}, E(404, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/challenges/parity/questions",
+        {"data": {"text": ""}},
+        page(400, sponsor=404, admin=404),
+    ),
+    (
+        "open",
+        "POST",
+        "/challenges/parity/questions/{question}/answer",
+        {"data": {"answer": ""}},
+        page(404, sponsor=302, admin=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/challenges/parity/questions/{abuse}/hide",
+        {},
+        page(404, sponsor=302, admin=302),
+    ),
+    ("open", "GET", "/challenges/parity/changes", {}, E(200)),
+    ("open", "GET", "/challenges/parity/amend", {}, page(404, sponsor=200, admin=200)),
+    (
+        "open",
+        "POST",
+        "/challenges/parity/amend",
+        {"data": {"reason": ""}},
+        page(404, sponsor=400, admin=400),
+    ),
+    ("open", "GET", "/api/v1/challenges/parity/announcements", {}, E(200)),
+    ("open", "GET", "/api/v1/challenges/draft/announcements", {}, E(404)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/parity/announcements",
+        {"json": {"title_en": "t", "body_en": "b"}},
+        api(404, sponsor=201, admin=201),
+    ),
+    ("open", "GET", "/api/v1/challenges/parity/questions", {}, E(200)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/parity/questions",
+        {"json": {"text": "q"}},
+        api(201, sponsor=403, admin=403),
+    ),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/parity/questions/{question}/answer",
+        {"json": {"answer": "a", "public": False}},
+        api(404, sponsor=200, admin=200),
+    ),
+    ("open", "GET", "/api/v1/challenges/parity/revisions", {}, E(200)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/parity/amend",
+        {"json": {"changes": {"closes_at": "2000-01-01T00:00:00+00:00"}, "reason": "r"}},
+        api(404, sponsor=400, admin=400),
     ),
     # Closing: the administrator (the last role) closes it; the board freezes.
     ("open", "POST", "/api/v1/challenges/parity/close", {}, api(403, admin=200)),
@@ -349,6 +446,79 @@ TABLE = [
     ),
     ("closed", "POST", "/api/v1/challenges/parity/reruns", {}, api(403, judge=201)),
     ("closed", "POST", "/judge/parity/rerun", {}, page(404, judge=302)),  # one under way
+    # Registration (issue 14, "registration"): "reg" asks for it; the member's team there
+    # has not registered. Rows that act fail a precondition (a message, a 400/409) except
+    # the one API apply, after which the page's apply is a conflict.
+    ("open", "GET", "/challenges/reg/data/train.csv", {}, E(403, sponsor=200, admin=200)),
+    ("open", "GET", "/challenges/reg/registration", {}, page(302, member=200)),
+    ("open", "GET", "/challenges/parity/registration", {}, page(404)),  # asks for none
+    (
+        "open",
+        "POST",
+        "/challenges/reg/registration/partners",
+        {"data": {"org": "other"}},
+        page(404, member=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/challenges/reg/registration/partners/{other_org}/remove",
+        {},
+        page(404, member=302),
+    ),
+    (
+        "open",
+        "POST",
+        "/challenges/reg/registration/terms",
+        {"data": {"accept": "1", "terms_version": "1"}},
+        page(404, member=302),
+    ),
+    ("open", "POST", "/challenges/reg/registration/withdraw", {}, page(404, member=302)),
+    ("open", "GET", "/api/v1/challenges/reg/registration", {}, api(404, member=200)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/reg/registration/terms",
+        {"json": {"version": 1}},
+        api(404, member=409),
+    ),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/reg/registration/partners",
+        {"json": {"org": "other"}},
+        api(404, member=400),
+    ),
+    ("open", "DELETE", "/api/v1/challenges/reg/registration", {}, api(404, member=409)),
+    ("open", "POST", "/api/v1/challenges/reg/registration", {"json": {}}, api(404, member=201)),
+    ("open", "POST", "/challenges/reg/registration", {"data": {}}, page(404, member=302)),
+    ("open", "GET", "/challenges/reg/registrations", {}, page(404, **MANAGERS)),
+    ("open", "GET", "/challenges/reg/registrations.csv", {}, page(404, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/challenges/reg/registrations/{reg_team}/decision",
+        {"data": {"decision": "refuse", "reason": ""}},
+        page(404, sponsor=302, admin=302),
+    ),
+    ("open", "GET", "/api/v1/challenges/reg/registrations", {}, api(404, **MANAGERS)),
+    (
+        "open",
+        "POST",
+        "/api/v1/challenges/reg/registrations/{reg_team}/decision",
+        {"json": {"decision": "refuse"}},
+        api(404, sponsor=400, admin=400),
+    ),
+    ("open", "GET", "/consortium-invitations", {}, page(200)),
+    ("open", "POST", "/consortium-invitations/{other_org}", {"data": {"accept": "1"}}, E(302)),
+    ("open", "GET", "/api/v1/consortium-invitations", {}, api(200)),
+    (
+        "open",
+        "POST",
+        "/api/v1/consortium-invitations/{other_org}",
+        {"json": {"accept": True}},
+        api(404),
+    ),
     # Proposals (challenges.proposals) on "stage": the member's team handed one in; the
     # judge reviews it (a reviewer, not as judge); "spare" reviews too, until removed.
     ("open", "GET", "/challenges/stage/proposal", {}, page(302, member=200)),  # no team: sent to it
@@ -555,9 +725,16 @@ def cast(world, session, published, token_for):
         slug="second", opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00"
     )
     world.challenge(slug="draft", publish=False)
+    reg = world.challenge(
+        slug="reg",
+        registration={"mode": "approval"},
+        opens_at="2020-01-01T00:00:00+08:00",
+        closes_at="2099-01-01T00:00:00+08:00",
+    )
     other = world.org("other")
     member = world.user("member@x.org")
     team = world.team(published, member, name="Members")
+    reg_team = world.team(reg, member, name="Registering")
     sub = world.scored(team, public=0.95, private=0.97)
     # Its event, as the worker writes it: the receipt is built from it.
     jiebang.audit.record(session, "submission.scored", **audit_fields(sub))
@@ -574,10 +751,17 @@ def cast(world, session, published, token_for):
     assign_judge(session, published, judge=users["judge"], actor=admin)
     assign_judge(session, second, judge=users["judge"], actor=admin)
     stage_team, spare = _proposal_stage(world, session, member, users)
+    from challenges import questions  # talk: one question to answer, one to hide
+
+    asked = questions.ask(session, challenge=published, user=member, text="May we?")
+    abuse = questions.ask(session, challenge=published, user=member, text="Abuse")
     session.commit()
     values = {
+        "question": asked.id,
+        "abuse": abuse.id,
         "sub": sub.id,
         "team": team.id,
+        "reg_team": reg_team.id,
         "other_org": other.id,
         "member_id": member.id,
         "stage_team": stage_team.id,
