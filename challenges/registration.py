@@ -547,3 +547,10 @@ def fill_applicants(challenge: Challenge, spec, terms: dict[str, str] | None) ->
     if terms and (terms["en"], terms["zh"]) != (challenge.terms_en, challenge.terms_zh):
         challenge.terms_en, challenge.terms_zh = terms["en"], terms["zh"]
         challenge.terms_version = (challenge.terms_version or 0) + 1
+
+
+def get_partner_row(session: Session, row_id: int) -> TeamOrganization:
+    row = session.get(TeamOrganization, row_id)
+    if row is None or row.role != OrgRole.partner.value:
+        raise NotFound("invitation", "No consortium invitation %(id)s.", id=row_id)
+    return row

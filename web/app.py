@@ -20,6 +20,7 @@ from web import (
     org_pages,
     pages,
     proposals,
+    registration_pages,
     sponsor,
     staff,
     submissions,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(sponsor.bp)
     app.register_blueprint(judge.bp)
     app.register_blueprint(proposals.bp)
+    app.register_blueprint(registration_pages.bp)
     app.register_blueprint(org_pages.bp)
     app.register_blueprint(org_admin.bp)
     notifications.init_app(app)

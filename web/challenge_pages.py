@@ -190,6 +190,7 @@ def team(slug: str):
             .order_by(Submission.id.desc())
         )
         context.update(
+            registration=eligibility.registration_of(session, mine.id),
             submissions=list(subs),
             submit_form=SubmitForm(),
             members=sorted(mine.memberships, key=lambda m: m.joined_at),
