@@ -48,13 +48,14 @@ def build(settings: Settings, mail: Mail) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="jiebang")
-    message["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
+    # After the content: set_content drops the Content-* headers set before it.
+    message["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
     return message
 
 
