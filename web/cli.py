@@ -22,6 +22,7 @@ cli.lazy.update(
     submit="web.client:submit",
     check="web.check:check",
     status="web.client:status",
+    cancel="web.client:cancel",
     leaderboard="web.client:leaderboard",
     teams="web.client:teams",
     select="web.client:select",

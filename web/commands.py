@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from jiebang.cli import Runtime, pass_runtime
-from web.client import dry_run, push
+from web.client import dry_run, push, request_review, update
 
 
 @click.group()
@@ -240,3 +240,5 @@ def serve(rt: Runtime, host: str, port: int) -> None:
 
 challenges.add_command(push)
 challenges.add_command(dry_run)
+challenges.add_command(update)
+challenges.add_command(request_review)

@@ -669,6 +669,19 @@ TABLE += [
     ),
 ]
 
+# Notifications (issue 15, "notify"): everyone signed in has their own; the unsubscribe
+# link works without login but only with a signed token (a bad one: 404).
+TABLE += [
+    ("open", "GET", "/notifications", {}, page(200)),
+    ("open", "POST", "/notifications/read", {}, page(302)),
+    ("open", "GET", "/notifications/settings", {}, page(200)),
+    ("open", "POST", "/notifications/settings", {"data": {"language": "en"}}, page(302)),
+    ("open", "GET", "/notifications/unsubscribe/not-a-token", {}, E(404)),
+    ("open", "POST", "/notifications/unsubscribe/not-a-token", {}, E(404)),
+    ("open", "GET", "/api/v1/notifications", {}, api(200)),
+    ("open", "POST", "/api/v1/notifications/read", {"json": {}}, api(200)),
+]
+
 # Routes not in the table, and why.
 NOT_HERE = {
     ("GET", "/static/<path:filename>"): "files",
