@@ -10,6 +10,7 @@ from sqlalchemy import select
 from challenges import proposals
 from challenges import service as challenges
 from challenges.policy import Action
+from challenges.proposal_models import ProposalReviewer
 from challenges.teams import team_of
 from jiebang.accounts import User, normalize_email
 from jiebang.db import utcnow
@@ -21,6 +22,18 @@ from web.roles import allowed_or_404
 from web.uploads import large_body
 
 bp = Blueprint("proposals", __name__)
+
+
+@bp.app_context_processor
+def _navigation():
+    def reviews_something() -> bool:
+        """The signed-in user reviews some challenge's proposals (the "Reviews" link)."""
+        if not current_user.is_authenticated:
+            return False
+        query = select(ProposalReviewer.id).where(ProposalReviewer.user_id == current_user.id)
+        return db().scalar(query.limit(1)) is not None
+
+    return {"reviews_something": reviews_something}
 
 
 def _staged(slug: str):

@@ -170,6 +170,8 @@ def test_the_pages_in_both_languages(app, cast, session):
     people, teams, _future, done = cast
     sponsor = app.test_client()
     _login(sponsor, "s@acme.example.com")
+    dashboard = sponsor.get("/sponsor/challenges/parity").get_data(as_text=True)
+    assert 'id="proposals-link"' in dashboard
     page = sponsor.get("/challenges/parity/proposals")
     assert page.status_code == 200 and "Alpha" in page.get_data(as_text=True)
     answer = sponsor.post(
@@ -178,7 +180,8 @@ def test_the_pages_in_both_languages(app, cast, session):
     assert answer.status_code == 302
     expert = app.test_client()
     _login(expert, "expert@uni.example.com")
-    assert "Parity" in expert.get("/review").get_data(as_text=True)
+    listing = expert.get("/review").get_data(as_text=True)
+    assert "Parity" in listing and 'href="/review"' in listing  # the "Reviews" link
     review = expert.get("/review/parity", headers={"Accept-Language": "zh-CN"})
     assert review.status_code == 200 and "技术方案" in review.get_data(as_text=True)
     form = {"score-technical": "90", "score-team": "90", "score-plan": "90", "comment-plan": "ok"}
@@ -192,6 +195,8 @@ def test_the_pages_in_both_languages(app, cast, session):
     assert proposals.is_final(session, done)
     team = app.test_client()
     _login(team, "a@team.example.com")
+    assert 'id="proposal-link"' in team.get("/challenges/parity/team").get_data(as_text=True)
+    assert 'href="/review"' not in team.get("/challenges/parity/team").get_data(as_text=True)
     mine = team.get("/challenges/parity/proposal").get_data(as_text=True)
     assert "shortlisted" in mine and "90" not in mine  # no score reaches the team
     assert team.get("/challenges/parity/proposals").status_code == 404
