@@ -176,3 +176,35 @@ def test_become_a_sponsor_in_chinese(client, world, session):
     client.set_cookie("lang", "zh")
     page = client.get("/sponsor")
     assert page.status_code == 200 and '<html lang="zh-CN"' in page.get_data(as_text=True)
+
+
+def test_an_invitee_without_an_account_signs_up_and_comes_back_to_the_invitation(
+    client, world, session
+):
+    owner = world.user("owner@example.com")
+    session.commit()
+    _login(client, "owner@example.com")
+    _register(client)
+    page = client.post("/organization/invitations", data={"email": "new@example.com"})
+    path = "/invitations/" + re.search(
+        r"/invitations/([\w-]+)<", page.get_data(as_text=True)
+    ).group(1)
+    _logout(client)
+    signed_up = client.post(
+        f"/register?next={path}",
+        data={
+            "name": "New",
+            "email": "new@example.com",
+            "password": "password123",
+            "confirm": "password123",
+        },
+    )
+    assert signed_up.status_code == 302 and path in signed_up.headers["Location"]
+    logged_in = client.post(
+        f"/login?next={path}", data={"email": "new@example.com", "password": "password123"}
+    )
+    assert logged_in.headers["Location"].endswith(path)
+    client.post(path)
+    newcomer = accounts.get_user_by_email(session, "new@example.com")
+    session.expire_all()
+    assert owner.org_id is not None and newcomer.org_id == owner.org_id
