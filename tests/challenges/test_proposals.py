@@ -101,15 +101,16 @@ def test_schema_keeps_the_stage_and_refuses_a_due_date_after_close(world, tmp_pa
     late = {**STAGE, "due": "2027-04-01T00:00:00+08:00"}
     big = {**STAGE, "max_mb": 101}
     twice = {**STAGE, "criteria": STAGE["criteria"] + STAGE["criteria"][:1]}
-    for name, stage_, problem in [
-        ("late", late, "proposal.due must be before closes_at"),
-        ("big", big, "proposal.max_mb: Input should be less than or equal to 100"),
-        ("twice", twice, "proposal.criteria: each criterion once; repeated: technical"),
+    for name, stage_, words in [
+        ("late", late, ("proposal.due", "closes_at")),
+        ("big", big, ("proposal.max_mb", "100")),
+        ("twice", twice, ("proposal.criteria", "technical")),
     ]:
         root = write_bundle(tmp_path / name, overrides={"proposal": stage_})
         with pytest.raises(ChallengeBundleError) as caught, open_bundle(root):
             pass
-        assert any(problem in p for p in caught.value.problems), caught.value.problems
+        said = [p.replace("'", "") for p in caught.value.problems]  # keys may be quoted
+        assert any(all(w in p for w in words) for p in said), said
 
 
 def test_a_real_pdf_is_kept_and_a_reupload_replaces_it(session, blobs, stage):
