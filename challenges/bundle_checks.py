@@ -12,7 +12,8 @@ import unicodedata
 from pathlib import Path
 
 from challenges.bundle_files import ChallengeBundleError, member_entry, member_path
-from challenges.metrics import UnknownMetric, get_metric, sort_labels
+from challenges.metrics import METRICS, UnknownMetric, get_metric, sort_labels
+from challenges.problems import from_missing, problem
 from challenges.scenarios import catalog
 from challenges.schema import ChallengeSpec
 
@@ -26,31 +27,38 @@ def check_references(spec: ChallengeSpec, root: Path) -> list[str]:
     problems = []
     known = catalog().sector_slugs()
     if spec.scenario not in known:
-        problems.append(f"scenario: {spec.scenario!r} is not a sector of the scenario catalog")
+        problems.append(problem("scenario", "checks.scenario", name=spec.scenario))
     if spec.scoring is None:
         try:
             get_metric(spec.metric)
-        except UnknownMetric as exc:
-            problems.append(f"metric: {exc.args[0]}")
+        except UnknownMetric:
+            known = ", ".join(sorted(METRICS))
+            problems.append(
+                problem("metric", "checks.unknown_metric", name=spec.metric, known=known)
+            )
         declared = {spec.metric}
-        hint = "targets on other metrics need a scoring program that reports them"
+        hint = "checks.target_builtin"
     else:
         declared = {m.name for m in spec.scoring.metrics}
         if spec.metric not in declared:
+            names = ", ".join(sorted(declared))
             problems.append(
-                f"metric: {spec.metric!r} must be one of scoring.metrics "
-                f"({', '.join(sorted(declared))}); it ranks the board"
+                problem("metric", "checks.ranking_metric", name=spec.metric, declared=names)
             )
-        hint = "declare it under scoring.metrics"
+        hint = "checks.target_declared"
     for i, target in enumerate(spec.targets):
         if target.metric and target.metric not in declared:
-            problems.append(f"targets.{i}.metric: {target.metric!r} is not reported; {hint}")
+            problems.append(problem(f"targets.{i}.metric", hint, name=target.metric))
     data = spec.data
-    files = [("description", spec.description)]
+    described = spec.description_files()
+    files = [
+        ("description" + (f".{k}" if k != "en" or len(described) > 1 else ""), n)
+        for k, n in described.items()
+    ]
     entries = [("data.test_inputs", data.test_inputs), ("data.test_labels", data.test_labels)]
     entries += [(f"data.train.{i}", n) for i, n in enumerate(data.train)]
     entries += [(f"data.extra_inputs.{i}", n) for i, n in enumerate(data.extra_inputs)]
-    for key in ("items", "sample_inputs", "sample_labels"):
+    for key in ("items", "sample_inputs", "sample_labels", "sample_submission"):
         if getattr(data, key) is not None:
             (files if key == "items" else entries).append((f"data.{key}", getattr(data, key)))
     if spec.scoring is not None:
@@ -59,21 +67,18 @@ def check_references(spec: ChallengeSpec, root: Path) -> list[str]:
         try:
             member_path(root, name)
         except FileNotFoundError as exc:
-            problems.append(f"{key}: {exc}")
+            problems.append(from_missing(key, exc))
     for key, name in entries:
         try:
             member_entry(root, name)
         except FileNotFoundError as exc:
-            problems.append(f"{key}: {exc}")
+            problems.append(from_missing(key, exc))
     if not problems:
         problems += _public_apart_from_hidden(spec, root)
     if spec.scoring is not None and not problems:
         program = member_entry(root, spec.scoring.program)
         if not program.is_dir() or not (program / SCORER_ENTRY).is_file():
-            problems.append(
-                f"scoring.program: must be a folder with {SCORER_ENTRY} at its top "
-                "(it runs as python /scoring/score.py)"
-            )
+            problems.append(problem("scoring.program", "checks.scorer_entry", entry=SCORER_ENTRY))
     return problems
 
 
@@ -85,7 +90,7 @@ def _public_apart_from_hidden(spec: ChallengeSpec, root: Path) -> list[str]:
     hidden = [("data.test_inputs", data.test_inputs), ("data.test_labels", data.test_labels)]
     hidden += [(f"data.extra_inputs.{i}", n) for i, n in enumerate(data.extra_inputs)]
     public = [(f"data.train.{i}", n) for i, n in enumerate(data.train)]
-    for key in ("sample_inputs", "sample_labels"):
+    for key in ("sample_inputs", "sample_labels", "sample_submission"):
         if getattr(data, key) is not None:
             public.append((f"data.{key}", getattr(data, key)))
     if spec.scoring is not None:
@@ -95,8 +100,7 @@ def _public_apart_from_hidden(spec: ChallengeSpec, root: Path) -> list[str]:
         for hkey, hname in hidden:
             if _overlap(pname, hname):
                 problems.append(
-                    f"{pkey}: {pname!r} overlaps the hidden {hkey} {hname!r}; keep hidden "
-                    "data out of public files and folders"
+                    problem(pkey, "checks.overlap", name=pname, hidden_key=hkey, hidden=hname)
                 )
     if spec.scoring is not None and not problems:
         labels = _digests(member_entry(root, data.test_labels))
@@ -106,10 +110,7 @@ def _public_apart_from_hidden(spec: ChallengeSpec, root: Path) -> list[str]:
             if digest in labels
         )
         if copies:
-            problems.append(
-                f"scoring.program: {copies[0]!r} is a copy of a hidden data.test_labels file; "
-                "the program reads the labels at /reference, keep them out of its folder"
-            )
+            problems.append(problem("scoring.program", "checks.labels_copy", name=copies[0]))
     return problems
 
 
@@ -148,9 +149,7 @@ def _check_items(spec: ChallengeSpec, root: Path) -> list[str]:
     else:
         inputs = member_entry(root, data.test_inputs)
         if inputs.is_dir() or inputs.suffix.lower() != ".csv":
-            return [
-                "data.items: required when data.test_inputs is not a CSV file with an id column"
-            ]
+            return [problem("data.items", "checks.items_needed")]
         key, path = "data.test_inputs", inputs
     ids, _ = _read_ids_and_column(path, None)
     return _item_problems(key, ids)
@@ -161,15 +160,12 @@ def _item_problems(key: str, ids: list[str], *, strict: bool = True) -> list[str
     (the built-in scorer never needs that, and its older bundles keep working)."""
     problems = []
     if strict and not ids:
-        problems.append(f"{key}: no item ids (an 'id' column with one row per test item)")
+        problems.append(problem(key, "checks.no_ids"))
     if len(set(ids)) != len(ids):
-        problems.append(f"{key}: ids must be unique")
+        problems.append(problem(key, "checks.repeated_ids"))
     bad = next((i for i in ids if not _usable_id(i)), None) if strict else None
     if bad is not None:
-        problems.append(
-            f"{key}: id {bad[:40]!r} is empty, longer than {MAX_ITEM_ID} characters or holds a "
-            "control character, '/' or '\\'"
-        )
+        problems.append(problem(key, "checks.bad_id", id=bad[:40], limit=MAX_ITEM_ID))
     return problems
 
 
@@ -185,10 +181,7 @@ def _check_builtin(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, l
     data = spec.data
     labels_path = member_entry(root, data.test_labels)
     if labels_path.is_dir():
-        return None, [
-            "data.test_labels: the built-in scorer reads one CSV file (id,label); "
-            "a folder of labels needs a scoring program (scoring.program)"
-        ]
+        return None, [problem("data.test_labels", "checks.labels_folder")]
     labels, values = _read_ids_and_column(labels_path, "label")
     problems = []
     inputs_path = member_entry(root, data.test_inputs)
@@ -199,16 +192,16 @@ def _check_builtin(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, l
     else:
         key, inputs = "data.test_inputs", _read_ids_and_column(inputs_path, None)[0]
     if not inputs:
-        problems.append(f"{key}: the file has no rows")
+        problems.append(problem(key, "checks.no_rows"))
     problems += _item_problems("data.test_labels", labels, strict=False)
     if key != "data.test_labels" and len(set(inputs)) != len(inputs):
-        problems.append(f"{key}: ids must be unique")
+        problems.append(problem(key, "checks.repeated_ids"))
     if set(inputs) != set(labels):
-        problems.append(f"data.test_labels: its ids must be exactly the ids of {key}")
+        problems.append(problem("data.test_labels", "checks.ids_differ", other=key))
     if data.sample_labels is not None:
         sample = member_entry(root, data.sample_labels)
         if sample.is_dir():
-            problems.append("data.sample_labels: the built-in scorer reads one CSV file (id,label)")
+            problems.append(problem("data.sample_labels", "checks.sample_folder"))
         else:
             _read_ids_and_column(sample, "label")
     metric = get_metric(spec.metric)
@@ -216,12 +209,12 @@ def _check_builtin(spec: ChallengeSpec, root: Path) -> tuple[list[str] | None, l
     if metric.kind in {"label", "probability"}:
         classes = sort_labels(values)
         if len(classes) < 2:
-            problems.append("data.test_labels: a classification metric needs two or more classes")
+            problems.append(problem("data.test_labels", "checks.one_class"))
     else:
         try:
             [float(v) for v in values]
         except ValueError:
-            problems.append("data.test_labels: a regression metric needs numeric labels")
+            problems.append(problem("data.test_labels", "checks.not_numeric"))
     return classes, problems
 
 
@@ -229,7 +222,7 @@ def _read_ids_and_column(path: Path, column: str | None) -> tuple[list[str], lis
     try:
         return _read_csv_ids(path, column)
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ChallengeBundleError([f"{path.name}: not a UTF-8 CSV file ({exc})"]) from None
+        raise ChallengeBundleError([problem(path.name, "csv.not_utf8", detail=str(exc))]) from None
 
 
 def _read_csv_ids(path: Path, column: str | None) -> tuple[list[str], list[str]]:
@@ -237,16 +230,16 @@ def _read_csv_ids(path: Path, column: str | None) -> tuple[list[str], list[str]]
         reader = csv.reader(f)
         header = next(reader, [])
         if "id" not in header:
-            raise ChallengeBundleError([f"{path.name}: needs an 'id' column in its header"])
+            raise ChallengeBundleError([problem(path.name, "csv.no_id")])
         if column is not None and column not in header:
-            raise ChallengeBundleError([f"{path.name}: needs a {column!r} column in its header"])
+            raise ChallengeBundleError([problem(path.name, "csv.no_column", column=column)])
         id_at = header.index("id")
         col_at = header.index(column) if column else None
         ids, values = [], []
         for row in reader:
             if len(row) != len(header):
                 raise ChallengeBundleError(
-                    [f"{path.name}: line {reader.line_num} has a wrong field count"]
+                    [problem(path.name, "csv.field_count", line=reader.line_num)]
                 )
             ids.append(row[id_at].strip())
             if col_at is not None:

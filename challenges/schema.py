@@ -16,6 +16,7 @@ from challenges.applicant_schema import (
     check_applicants,
     check_round_tag,
 )
+from challenges.problems import Bad
 
 # A challenge's time zone when its bundle names none: where its day (and daily quota) ends.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -58,12 +59,9 @@ class Target(Strict):
         kinds = [self.metric is not None, self.max_runtime_s is not None]
         kinds.append(self.max_memory_mb is not None)
         if sum(kinds) != 1:
-            raise ValueError(
-                "a target is one of {metric: NAME, at_least: X}, {metric: NAME, at_most: X}, "
-                "{max_runtime_s: S} or {max_memory_mb: M}"
-            )
+            raise Bad("schema.target_kind")
         if self.metric is not None and (self.at_least is None) == (self.at_most is None):
-            raise ValueError("a metric target needs exactly one of at_least or at_most")
+            raise Bad("schema.target_bound")
         return self
 
 
@@ -88,6 +86,14 @@ class Resources(Strict):
     runtime: Literal["runc", "runsc"] | None = None
 
 
+class ColumnDoc(Strict):
+    """One column of the data dictionary shown on the data page."""
+
+    column: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=40)
+    description: I18n
+
+
 class Data(Strict):
     """Names are files or folders of the bundle (``test/``, ``data/train.csv``)."""
 
@@ -99,13 +105,17 @@ class Data(Strict):
     sample_labels: str | None = None
     extra_inputs: list[str] = Field(default_factory=list)
     public_fraction: float = Field(default=0.3, gt=0, lt=1)
+    sample_submission: str | None = None  # public: the predictions' format, a few rows
+    dictionary: list[ColumnDoc] = Field(default_factory=list, max_length=200)
 
     @field_validator("train", "extra_inputs")
     @classmethod
     def _names(cls, names: list[str]) -> list[str]:
         return [_check_path(name) for name in names]
 
-    @field_validator("test_inputs", "test_labels", "items", "sample_inputs", "sample_labels")
+    @field_validator(
+        "test_inputs", "test_labels", "items", "sample_inputs", "sample_labels", "sample_submission"
+    )
     @classmethod
     def _name(cls, name: str | None) -> str | None:
         return None if name is None else _check_path(name)
@@ -113,7 +123,7 @@ class Data(Strict):
     @model_validator(mode="after")
     def _samples(self) -> Data:
         if self.sample_labels is not None and self.sample_inputs is None:
-            raise ValueError("sample_labels needs sample_inputs (the sample they label)")
+            raise Bad("schema.sample_labels")
         return self
 
 
@@ -128,10 +138,7 @@ class DeclaredMetric(Strict):
     @classmethod
     def _metric_name(cls, name: str) -> str:
         if not METRIC_NAME.match(name):
-            raise ValueError(
-                f"{name!r}: a metric name is lower-case letters, digits and '_', "
-                "starting with a letter, at most 40 characters (e.g. map50)"
-            )
+            raise Bad("schema.metric_name", name=name)
         return name
 
 
@@ -159,10 +166,7 @@ class Scoring(Strict):
     @classmethod
     def _image(cls, tag: str | None) -> str | None:
         if tag is not None and not IMAGE_TAG.match(tag):
-            raise ValueError(
-                f"{tag!r} is not the name of a scorer image built on the workers, "
-                "like jiebang/scoring:3.11 (jiebang/NAME:TAG)"
-            )
+            raise Bad("schema.image", name=tag)
         return tag
 
     @field_validator("metrics")
@@ -171,7 +175,7 @@ class Scoring(Strict):
         names = [m.name for m in metrics]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
-            raise ValueError(f"each metric once; repeated: {', '.join(repeated)}")
+            raise Bad("schema.repeated_metrics", names=", ".join(repeated))
         return metrics
 
 
@@ -186,10 +190,7 @@ class ProposalCriterion(Strict):
     @classmethod
     def _criterion_name(cls, name: str) -> str:
         if not METRIC_NAME.match(name):
-            raise ValueError(
-                f"{name!r}: a criterion name is lower-case letters, digits and '_', "
-                "starting with a letter, at most 40 characters (e.g. technical)"
-            )
+            raise Bad("schema.criterion_name", name=name)
         return name
 
 
@@ -207,7 +208,7 @@ class ProposalStage(Strict):
     @classmethod
     def _aware_due(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            raise ValueError("give a time zone, e.g. 2027-01-15T00:00:00+08:00")
+            raise Bad("schema.time_zone_needed", example="2027-01-15T00:00:00+08:00")
         return value
 
     @field_validator("criteria")
@@ -216,7 +217,7 @@ class ProposalStage(Strict):
         names = [c.name for c in criteria]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
-            raise ValueError(f"each criterion once; repeated: {', '.join(repeated)}")
+            raise Bad("schema.repeated_criteria", names=", ".join(repeated))
         return criteria
 
 
@@ -224,24 +225,31 @@ def _check_path(name: str) -> str:
     """A file or folder inside the bundle: plain names joined by '/', a trailing '/' allowed."""
     parts = name.rstrip("/").split("/")
     if not name.rstrip("/") or not all(is_safe_name(part) for part in parts):
-        raise ValueError(
-            f"{name!r} is not a file or folder inside the bundle folder "
-            "(names of letters, digits, '.', '_', '-', joined by '/')"
-        )
+        raise Bad("schema.path", name=name)
     return name
 
 
 def _check_name(name: str) -> str:
     if not is_safe_name(name):
-        raise ValueError(
-            f"{name!r} is not a plain file name in the bundle folder "
-            "(letters, digits, '.', '_', '-', no folders)"
-        )
+        raise Bad("schema.file_name", name=name)
     return name
 
 
 def is_safe_name(name: str) -> bool:
     return bool(SAFE_NAME.match(name)) and name not in {".", ".."}
+
+
+class Descriptions(Strict):
+    """``description: {en: README.md, zh: README.zh.md}``: the description per language
+    (the Chinese is optional; readers of Chinese then read the English)."""
+
+    en: str
+    zh: str | None = None
+
+    @field_validator("en", "zh")
+    @classmethod
+    def _names(cls, name: str | None) -> str | None:
+        return None if name is None else _check_name(name)
 
 
 class ChallengeSpec(Strict):
@@ -250,7 +258,7 @@ class ChallengeSpec(Strict):
     sponsor: str
     scenario: str
     summary: I18n
-    description: str = "README.md"
+    description: str | Descriptions = "README.md"  # one file (English), or one a language
     metric: str
     targets: list[Target] = Field(default_factory=list)
     prize: Prize
@@ -284,14 +292,23 @@ class ChallengeSpec(Strict):
 
     @field_validator("description")
     @classmethod
-    def _description(cls, name: str) -> str:
-        return _check_name(name)
+    def _description(cls, name: str | Descriptions) -> str | Descriptions:
+        return name if isinstance(name, Descriptions) else _check_name(name)
+
+    def description_files(self) -> dict[str, str]:
+        """The description's file per language: "en" always, "zh" where given."""
+        if isinstance(self.description, str):
+            return {"en": self.description}
+        files = {"en": self.description.en}
+        if self.description.zh:
+            files["zh"] = self.description.zh
+        return files
 
     @field_validator("opens_at", "closes_at")
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            raise ValueError("give a time zone, e.g. 2026-12-01T00:00:00+08:00")
+            raise Bad("schema.time_zone_needed", example="2026-12-01T00:00:00+08:00")
         return value
 
     @field_validator("timezone")
@@ -300,15 +317,13 @@ class ChallengeSpec(Strict):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use a name like {DEFAULT_TIMEZONE}"
-            ) from None
+            raise Bad("schema.unknown_zone", name=value, example=DEFAULT_TIMEZONE) from None
         return value
 
     @model_validator(mode="after")
     def _dates(self) -> ChallengeSpec:
         if self.closes_at <= self.opens_at:
-            raise ValueError("closes_at must be after opens_at")
+            raise Bad("schema.closes_before_opens")
         if self.proposal is not None and self.proposal.due >= self.closes_at:
-            raise ValueError("proposal.due must be before closes_at (teams submit after it)")
+            raise Bad("schema.due_before_close")
         return self

@@ -21,7 +21,9 @@ from challenges import folders, notices
 from challenges.bundle import Bundle, ChallengeBundleError, open_bundle
 from challenges.models import Challenge, ChallengeFile, FileRole, Status
 from challenges.policy import Action, require
+from challenges.problems import problem
 from challenges.registration import fill_applicants
+from challenges.sample_submission import dictionary_rows
 from challenges.schema import is_safe_name
 from challenges.split import new_secret
 from jiebang import audit
@@ -75,6 +77,7 @@ def _fill(challenge: Challenge, bundle: Bundle, blobs: BlobStore) -> None:
     challenge.title_en, challenge.title_zh = spec.title.en, spec.title.zh
     challenge.summary_en, challenge.summary_zh = spec.summary.en, spec.summary.zh
     challenge.description_md = bundle.description_md
+    challenge.description_md_zh = bundle.description_md_zh
     challenge.metric = spec.metric
     challenge.classes = bundle.classes
     challenge.targets = [t.model_dump(exclude_none=True) for t in spec.targets]
@@ -105,6 +108,8 @@ def _fill(challenge: Challenge, bundle: Bundle, blobs: BlobStore) -> None:
     files.append((FileRole.test_labels, data.test_labels))
     optional = [(FileRole.items, data.items), (FileRole.sample_inputs, data.sample_inputs)]
     optional.append((FileRole.sample_labels, data.sample_labels))
+    optional.append((FileRole.sample_submission, data.sample_submission))
+    challenge.data_dictionary = dictionary_rows(spec)
     if spec.scoring is not None:
         optional.append((FileRole.scoring_program, spec.scoring.program))
     files += [(role, name) for role, name in optional if name is not None]
@@ -247,6 +252,7 @@ def create_from_form(
     files: Mapping[str, BinaryIO],
     blobs: BlobStore,
     actor: User,
+    description_md_zh: str = "",
 ) -> Challenge:
     """A draft from the sponsor's web form, checked exactly as a bundle is.
 
@@ -254,7 +260,7 @@ def create_from_form(
     data file names that ``spec["data"]`` uses to their contents. Problems raise
     ``ChallengeBundleError`` naming the key, like a bundle's.
     """
-    with _staged(spec, description_md, files, blobs=blobs) as bundle:
+    with _staged(spec, description_md, files, blobs=blobs, zh=description_md_zh) as bundle:
         return create_from_bundle(session, bundle=bundle, blobs=blobs, actor=actor)
 
 
@@ -277,13 +283,15 @@ def update_draft(
     files: Mapping[str, BinaryIO],
     blobs: BlobStore,
     actor: User,
+    description_md_zh: str = "",
 ) -> Challenge:
     """Change a draft from the web form. Data files named in ``spec`` but not given in
     ``files`` keep their stored contents. The slug and the sponsor stay."""
     require(session, actor, Action.manage_challenge, challenge)
     check_editable(challenge)
     spec = {**spec, "slug": challenge.slug, "sponsor": challenge.sponsor.slug}
-    with _staged(spec, description_md, files, blobs=blobs, keep=challenge) as bundle:
+    staged = _staged(spec, description_md, files, blobs=blobs, keep=challenge, zh=description_md_zh)
+    with staged as bundle:
         _fill(challenge, bundle, blobs)
     session.flush()
     audit.record(
@@ -297,7 +305,7 @@ def update_draft(
     return challenge
 
 
-RESERVED_NAMES = frozenset({"challenge.yaml", "README.md"})
+RESERVED_NAMES = frozenset({"challenge.yaml", "README.md", "README.zh.md"})
 
 
 @contextmanager
@@ -308,22 +316,25 @@ def _staged(
     *,
     blobs: BlobStore,
     keep: Challenge | None = None,
+    zh: str = "",
 ) -> Iterator[Bundle]:
     """Lay the form out as a bundle folder and open it, so one set of rules applies."""
     with tempfile.TemporaryDirectory(prefix="jiebang-form-") as tmp:
         root = Path(tmp)
         for name, stream in files.items():
             if not is_safe_name(name) or name in RESERVED_NAMES:
-                raise ChallengeBundleError(
-                    [f"data: {name!r} is not a usable file name; rename the file"]
-                )
+                raise ChallengeBundleError([problem("data", "bundle.bad_name", name=name)])
             with open(root / name, "wb") as out:
                 shutil.copyfileobj(stream, out)
         for stored in keep.files if keep is not None else ():
             if stored.name not in files and stored.name not in RESERVED_NAMES:
                 shutil.copyfile(blobs.path(stored.sha256), root / stored.name)
         (root / "README.md").write_text(description_md, "utf-8")
-        text = yaml.safe_dump({**spec, "description": "README.md"}, allow_unicode=True)
+        description: str | dict = "README.md"
+        if zh.strip():  # the Chinese description (optional): its own file, as in a bundle
+            (root / "README.zh.md").write_text(zh, "utf-8")
+            description = {"en": "README.md", "zh": "README.zh.md"}
+        text = yaml.safe_dump({**spec, "description": description}, allow_unicode=True)
         (root / "challenge.yaml").write_text(text, "utf-8")
         with open_bundle(root) as bundle:
             yield bundle

@@ -132,6 +132,11 @@ class ChallengeForm(Form):
         validators=[DataRequired(), Length(max=100_000)],
         description=_l("The background, the data and how results are used. Shown sanitized."),
     )
+    description_zh = TextAreaField(
+        _l("Description in Chinese (Markdown, optional)"),
+        validators=[Length(max=100_000)],
+        description=_l("Readers of Chinese see it; without it they see the description above."),
+    )
     sponsor = SelectField(_l("Sponsoring organization"), choices=[])
     scenario = SelectField(_l("Scenario"), validators=[DataRequired()], choices=[])
     metric = SelectField(_l("Metric"), validators=[DataRequired()], choices=[])
@@ -210,6 +215,20 @@ class ChallengeForm(Form):
     test_labels = FileField(
         _l("Test labels (CSV with id and label columns; hidden)"),
         description=_l("Only the scorer reads it."),
+    )
+
+    sample_submission = FileField(
+        _l("Sample submission (CSV; public)"),
+        description=_l(
+            "A few rows in the format teams submit, with made-up ids: never the test ids."
+        ),
+    )
+    dictionary = TextAreaField(
+        _l("Data dictionary"),
+        description=_l(
+            "One column a line: column | type | English description | Chinese description"
+        ),
+        render_kw={"rows": 4},
     )
 
     def validate_closes_at(self, field) -> None:

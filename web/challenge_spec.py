@@ -10,6 +10,7 @@ import zoneinfo
 from werkzeug.utils import secure_filename
 
 from challenges.models import Challenge, FileRole
+from web.problems import message_html, words_html
 
 TEST_NAME, LABELS_NAME = "test.csv", "labels.csv"
 LIMITS = (
@@ -32,6 +33,7 @@ def initial(item: Challenge) -> dict:
         "summary_en": item.summary_en,
         "summary_zh": item.summary_zh,
         "description": item.description_md,
+        "description_zh": item.description_md_zh,
         "scenario": item.scenario,
         "metric": item.metric,
         "prize_amount": item.prize_amount,
@@ -41,6 +43,7 @@ def initial(item: Challenge) -> dict:
         "timezone": item.timezone,
         "runtime": item.runtime or "",
         "show_logs": item.show_logs,
+        "dictionary": dictionary_text(item.data_dictionary),
     }
     for name in (*LIMITS, "cpus", "memory_mb", "time_limit_s", "public_fraction"):
         data[name] = getattr(item, name)
@@ -61,6 +64,8 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
         "data.train": "train",
         "data.test_inputs": "test_inputs",
         "data.test_labels": "test_labels",
+        "data.sample_submission": "sample_submission",
+        "data.dictionary": "dictionary",
     }
     targets = []
     if form.target_value.data is not None:
@@ -97,6 +102,7 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
             hidden[field] = fresh
         where[hidden[field]] = field
     extra = [f.name for f in keep.files_with(FileRole.extra_input)] if keep else []
+    sample = _sample_submission(form, files, where, keep)
     spec = {
         "slug": form.slug.data,
         "title": {"en": form.title_en.data, "zh": form.title_zh.data},
@@ -122,6 +128,8 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
             "test_labels": hidden["test_labels"],
             "extra_inputs": extra,
             "public_fraction": form.public_fraction.data,
+            "sample_submission": sample,
+            "dictionary": parse_dictionary(form.dictionary.data),
         },
         "show_logs": bool(form.show_logs.data),
     }
@@ -130,20 +138,56 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
     return spec, files, where
 
 
-def place_problems(form, problems: list[str], where: dict) -> list[str]:
-    """Put each ``key: message`` next to its field; return those that fit no field."""
+SAMPLE_NAME = "sample_submission.csv"
+
+
+def _sample_submission(form, files: dict, where: dict, keep: Challenge | None) -> str | None:
+    """The sample submission's name: a fresh upload, else the stored one (None: none)."""
+    upload = form.sample_submission.data
+    if getattr(upload, "filename", ""):
+        files[SAMPLE_NAME], where[SAMPLE_NAME] = upload.stream, "sample_submission"
+        return SAMPLE_NAME
+    stored = keep.file_with(FileRole.sample_submission) if keep is not None else None
+    return stored.name if stored is not None else None
+
+
+def parse_dictionary(text: str | None) -> list[dict]:
+    """``column | type | English | Chinese`` lines as ``data.dictionary`` entries; a line
+    with parts missing keeps them missing, so the schema names what is absent."""
+    entries = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|", 3)]
+        column, kind, en, zh = [*parts, "", "", "", ""][:4]
+        description = {k: v for k, v in (("en", en), ("zh", zh)) if v}
+        entries.append({"column": column, "type": kind, "description": description})
+    return entries
+
+
+def dictionary_text(rows: list[dict] | None) -> str:
+    return "\n".join(
+        f"{r['column']} | {r['type']} | {r['description']['en']} | {r['description']['zh']}"
+        for r in rows or []
+    )
+
+
+def place_problems(form, problems: list[str], where: dict) -> list:
+    """Put each ``key: message`` next to its field, in the reader's language; return those
+    that fit no field (as HTML)."""
     fields = {name: name for name in form._fields}
     fields.update({"title.en": "title_en", "title.zh": "title_zh", "summary.en": "summary_en"})
     fields.update({"summary.zh": "summary_zh", "prize.amount": "prize_amount"})
-    fields.update({"prize.currency": "prize_currency", **where})
+    fields.update({"prize.currency": "prize_currency", "description.zh": "description_zh"})
+    fields.update(where)
     rest = []
     for problem in problems:
-        key, _sep, message = problem.partition(": ")
+        key, message = message_html(problem)
         parts = key.split(".")
         candidates = [".".join(parts[:i]) for i in range(len(parts), 0, -1)] + [parts[-1]]
-        target = next((fields[c] for c in candidates if c in fields), None)
+        target = next((fields[c] for c in candidates if key and c in fields), None)
         if target is None:
-            rest.append(problem)
+            rest.append(words_html(problem))
         else:
-            getattr(form, target).errors.append(message or problem)
+            getattr(form, target).errors.append(message)
     return rest

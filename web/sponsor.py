@@ -28,6 +28,7 @@ from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
 from web.forms import SubmitForm
+from web.problems import words_html
 from web.org_pages import become_sponsor
 from web.roles import allowed_or_404, role_required
 from web.uploads import challenge_body, into_blobs, large_body, work_dir
@@ -90,6 +91,7 @@ def new():
                 session,
                 spec=spec,
                 description_md=form.description.data,
+                description_md_zh=form.description_zh.data or "",
                 files=files,
                 blobs=services().blobs,
                 actor=current_user,
@@ -134,6 +136,7 @@ def edit(slug: str):
                 challenge=item,
                 spec=spec,
                 description_md=form.description.data,
+                description_md_zh=form.description_zh.data or "",
                 files=files,
                 blobs=services().blobs,
                 actor=current_user,
@@ -241,7 +244,7 @@ def upload_bundle():
                 flash(_("Draft %(slug)s created.", slug=item.slug), "success")
                 return redirect(url_for("sponsor.index"))
             except ChallengeBundleError as exc:
-                problems = exc.problems
+                problems = [words_html(p) for p in exc.problems]
             except ServiceError as exc:
                 session.rollback()
                 problems = [translate(exc)]

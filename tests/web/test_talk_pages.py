@@ -157,3 +157,26 @@ def test_an_earlier_deadline_is_refused_on_the_form(client, people, published):
 def test_questions_listing_counts_no_rows_for_strangers(session, people, published):
     questions.ask(session, challenge=published, user=people["a1"], text="q?")
     assert questions.listing(session, challenge=published, viewer=people["b1"]) == []
+
+
+def test_the_challenge_form_takes_a_chinese_description(client, people, session, bundle_dir):
+    from challenges.models import Challenge
+    from tests.web.test_sponsor_pages import FORM, _files
+
+    login(client, "s@example.com")
+    assert 'name="description_zh"' in client.get("/sponsor/challenges/new").get_data(True)
+    data = {**FORM, "description_zh": "# 港口\n\n识别箱损。", **_files(bundle_dir)}
+    response = client.post("/sponsor/challenges/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    item = session.query(Challenge).filter_by(slug="port-damage").one()
+    assert item.description("zh") == "# 港口\n\n识别箱损。"
+    assert item.description("en").startswith("# Port")
+    edit = client.get("/sponsor/challenges/port-damage/edit").get_data(as_text=True)
+    assert "识别箱损" in edit
+
+
+def test_the_api_gives_both_descriptions(client, people, session, published):
+    published.description_md_zh = "# 中文"
+    session.commit()
+    body = client.get("/api/v1/challenges/parity").get_json()
+    assert body["description_md_zh"] == "# 中文" and body["description_md"].startswith("# Test")

@@ -111,6 +111,7 @@ def challenge_detail(item: Challenge) -> s.ChallengeDetail:
         scoring_program=item.scoring is not None,
         summary=item.summary(language),
         description_md=item.description_md,
+        description_md_zh=item.description_md_zh,
         targets=item.targets,
         timezone=item.timezone,
         limits=s.Limits.model_validate(item, from_attributes=True),

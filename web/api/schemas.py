@@ -143,7 +143,8 @@ class ChallengeDetail(ChallengeSummary):
     metrics: list[MetricView]  # every metric reported, in board order; `metric` ranks
     scoring_program: bool  # scored by the sponsor's program (else the built-in scorer)
     summary: str
-    description_md: str
+    description_md: str  # English (the default)
+    description_md_zh: str  # Chinese; "" where the sponsor gave none
     targets: list[dict[str, str | int | float]]  # as written: 60 stays 60, not 60.0
     timezone: str
     limits: Limits
