@@ -38,7 +38,7 @@ def test_one_file_is_the_english_and_chinese_falls_back(tmp_path, session, blobs
     [{"en": "README.md", "zh": "MISSING.md"}, {"zh": "README.zh.md"}, {"en": "../x.md"}],
 )
 def test_bad_descriptions_name_the_key(tmp_path, description):
-    with pytest.raises(ChallengeBundleError) as refused:
-        with open_bundle(_bundle(tmp_path / "b", description)):
-            pass
+    folder = _bundle(tmp_path / "b", description)
+    with pytest.raises(ChallengeBundleError) as refused, open_bundle(folder):
+        pass
     assert any(p.startswith("description") for p in refused.value.problems), refused.value
