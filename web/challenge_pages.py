@@ -79,6 +79,7 @@ def data(slug: str):
         + item.files_with(FileRole.sample_labels),
         extra_files=item.files_with(FileRole.extra_input),
         inputs=item.file_with(FileRole.test_inputs),
+        sample_submission=item.file_with(FileRole.sample_submission),
         download_name=_download_name,
         may_download=_may_download(item),
     )
