@@ -385,3 +385,54 @@ def test_a_judge_of_one_of_the_teams_organizations_is_conflicted(world, orgs):
     registration.confirm_partner(world.session, user=b_admin, row=row)
     assert eligibility.conflicted(world.session, user=judge, team=team)
     assert not eligibility.conflicted(world.session, user=world.user("x@example.com"), team=team)
+
+
+# -- the layers above: intake and judging ----------------------------------------------------
+
+
+def test_intake_refuses_a_team_that_is_not_approved(world, now):
+    from evaluator.intake import check_may_submit
+
+    challenge = world.challenge(registration=reg())
+    sponsor = world.user("s@example.com", role="sponsor", org=world.org())
+    a = world.user("a@example.com")
+    team = world.team(challenge, a)
+    with pytest.raises(Forbidden, match="registration"):
+        check_may_submit(world.session, user=a, challenge=challenge, now=now)
+    registration.apply(world.session, user=a, team=team)
+    with pytest.raises(Forbidden, match="approval"):
+        check_may_submit(world.session, user=a, challenge=challenge, now=now)
+    registration.decide(world.session, actor=sponsor, team=team, approve=True)
+    assert check_may_submit(world.session, user=a, challenge=challenge, now=now) == team.id
+
+
+def test_a_judge_from_a_winning_consortium_may_not_judge_it(world, orgs):
+    from challenges import lifecycle
+    from evaluator.reruns import request_rerun
+    from leaderboards.decision import record_verdict, rerun_winner
+    from leaderboards.lifecycle import tick
+
+    challenge = world.challenge(applicants=consortia(), registration=reg("open"))
+    alpha, beta = orgs.org("alpha"), orgs.org("beta")
+    lead = orgs.person("a@alpha.example.com", alpha)
+    b_admin = orgs.person("admin@beta.example.com", beta, admin=True)
+    team = world.team(challenge, lead)
+    row = registration.add_partner(world.session, user=lead, team=team, org_slug="beta")
+    registration.confirm_partner(world.session, user=b_admin, row=row)
+    registration.apply(world.session, user=lead, team=team)
+    admin = world.user("admin@example.com", "admin")
+    insider = orgs.person("judge@beta.example.com", beta)
+    insider.role = "judge"
+    outsider = world.user("judge@example.com", "judge")
+    lifecycle.assign_judge(world.session, challenge, judge=insider, actor=admin)
+    lifecycle.assign_judge(world.session, challenge, judge=outsider, actor=admin)
+    best = world.scored(team, public=0.95, private=0.96)
+    assert tick(world.session, now=challenge.closes_at) == [challenge.slug]
+    with pytest.raises(Forbidden, match="organization"):
+        rerun_winner(world.session, challenge, judge=insider)
+    rerun = request_rerun(world.session, original=best, judge=outsider)
+    rerun.status, rerun.public_score, rerun.private_score = "scored", 0.95, 0.96
+    world.session.flush()
+    with pytest.raises(Forbidden, match="organization"):
+        record_verdict(world.session, challenge, judge=insider, decision="approve")
+    record_verdict(world.session, challenge, judge=outsider, decision="approve")
