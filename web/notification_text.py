@@ -16,6 +16,7 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
+import challenges.announcements  # noqa: F401  (registers the talk's kinds, for workers too)
 from evaluator import messages
 from jiebang.notifications import KINDS, N_, Notification
 

@@ -180,3 +180,21 @@ def test_the_api_gives_both_descriptions(client, people, session, published):
     session.commit()
     body = client.get("/api/v1/challenges/parity").get_json()
     assert body["description_md_zh"] == "# 中文" and body["description_md"].startswith("# Test")
+
+
+def test_the_talk_notifications_read_in_words(session, people, published):
+    from challenges import corrections
+    from jiebang.notifications import Notification
+    from web.notification_text import render_note
+
+    corrections.amend(
+        session,
+        challenge=published,
+        actor=people["sponsor"],
+        changes={"summary_en": "Shorter."},
+        reason="Clearer.",
+    )
+    note = session.query(Notification).filter_by(kind="challenge.amended").first()
+    text = render_note(note, "en", lambda s: s)
+    assert text.title == "Amended: Parity"
+    assert "amendment 1" in text.body and "English summary" in text.body
