@@ -66,6 +66,8 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submissions_board", "challenge_id", "status", "team_id"),
         Index("ix_submissions_team_created", "team_id", "created_at"),
+        # A queued submission's place: those running, and those queued before it.
+        Index("ix_submissions_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
