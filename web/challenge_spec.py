@@ -135,6 +135,10 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
     }
     if keep is not None and keep.proposal:  # the form has no proposal fields: keep the bundle's
         spec["proposal"] = keep.proposal
+    if keep is not None:  # nor fields for who may apply: keep the bundle's (terms stay too)
+        kept = {"round": keep.round_tag, "applicants": keep.applicants}
+        kept["registration"] = keep.registration
+        spec.update({key: value for key, value in kept.items() if value})
     return spec, files, where
 
 

@@ -196,3 +196,25 @@ def test_open_challenges_without_registration_are_as_before(client, world, sessi
     assert client.get("/challenges/parity/registration").status_code == 404
     page = client.get("/challenges/parity/team").get_data(as_text=True)
     assert 'id="registration-panel"' not in page
+
+
+def test_editing_a_draft_on_the_form_keeps_who_may_apply(client, world, session, bundle_dir):
+    from challenges.models import Challenge
+    from tests.web.test_sponsor_pages import FORM, _files, _post
+
+    world.user("s@example.com", "sponsor", org=world.org("acme"))
+    session.commit()
+    login(client, "s@example.com")
+    _post(client, "/sponsor/challenges/new", {**FORM, **_files(bundle_dir)})
+    item = session.query(Challenge).one()
+    item.round_tag = "r1"
+    item.applicants = {"who": "consortia", "max_partners": 2, "verified": True}
+    item.registration = {"mode": "approval", "closes_at": "2027-02-01T00:00:00+08:00"}
+    registration.amend_terms(session, challenge=item, en="Fair.", zh="公平。", actor=None)
+    session.commit()
+    response = _post(client, "/sponsor/challenges/port-damage/edit", {**FORM, "team_size": "4"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    session.expire_all()
+    assert item.team_size == 4 and item.round_tag == "r1"
+    assert item.applicants["who"] == "consortia" and item.registration["mode"] == "approval"
+    assert (item.terms_en, item.terms_version) == ("Fair.", 1)
