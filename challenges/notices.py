@@ -81,6 +81,13 @@ def approved(session: Session, challenge: Challenge) -> None:
     send(session, "challenge.approved", challenge, sponsor_members(session, challenge))
 
 
+def refused(session: Session, challenge: Challenge, *, reason: str) -> None:
+    """An administrator sent the challenge back (refused or changes requested)."""
+    send(
+        session, "challenge.refused", challenge, sponsor_members(session, challenge), reason=reason
+    )
+
+
 def closed(session: Session, challenge: Challenge) -> None:
     everyone = participants(session, challenge) + sponsor_members(session, challenge)
     send(session, "challenge.closed", challenge, everyone + judges(session, challenge))
