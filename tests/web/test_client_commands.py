@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from werkzeug.serving import make_server
 from challenges.models import Challenge
 from evaluator.models import Submission
 from tests.conftest import write_bundle
-from web.client import cancel, request_review, status, teams, update
+from web.client import cancel, request_review, status, submit, teams, update
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -176,3 +177,54 @@ def test_the_client_package_imports_nothing_of_the_server(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+PERFECT = """
+import csv, os
+rows = list(csv.DictReader(open(os.path.join(os.environ["JIEBANG_INPUT"], "test.csv"))))
+with open(os.path.join(os.environ["JIEBANG_OUTPUT"], "predictions.csv"), "w") as out:
+    out.write("id,prediction\\n" + "".join(f"{r['id']},{int(r['x']) % 2}\\n" for r in rows))
+"""
+
+
+def _worker(settings, stop: threading.Event) -> None:
+    """Evaluate what comes in with the real job, as a worker would."""
+    from sqlalchemy import select
+
+    from evaluator.context import open_context
+    from evaluator.jobs import run_evaluation
+
+    ctx = open_context(settings)
+    while not stop.is_set():
+        with ctx.sessions() as session:
+            queued = session.scalars(select(Submission.id).where(Submission.status == "queued"))
+            ids = list(queued)
+        for sub_id in ids:
+            run_evaluation(ctx, sub_id)
+        time.sleep(0.2)
+    ctx.close()
+
+
+@pytest.mark.docker
+def test_submit_wait_prints_the_result_in_words(
+    run, world, session, published, token_for, settings, tmp_path
+):
+    alice = world.user("alice@example.com")
+    world.team(published, alice, name="Sharp Eyes")
+    session.commit()
+    folder = tmp_path / "solution"
+    folder.mkdir()
+    (folder / "main.py").write_text(PERFECT)
+    stop = threading.Event()
+    worker = threading.Thread(target=_worker, args=(settings, stop), daemon=True)
+    worker.start()
+    try:
+        result = run(submit, ["parity", str(folder), "--wait"], _token(token_for, alice))
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert "(parity): scored" in result.output
+    assert "public score (f1_macro): 1.0000" in result.output
+    assert "rank on the public board: 1 of 1" in result.output
+    assert "✔ met      f1_macro ≥ 0.9  (1.0000)" in result.output
