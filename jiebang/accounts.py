@@ -214,6 +214,8 @@ def create_user(
         password_hash=generate_password_hash(password),
         role=role.value,
         org=org,
+        # The first member administers the organization (invites, removes, names admins).
+        org_admin=org is not None and not has_members(session, org),
     )
     session.add(user)
     session.flush()
@@ -233,6 +235,10 @@ def sign_up(session: Session, *, email: str, password: str, name: str) -> User |
     except Conflict:
         generate_password_hash(password)
         return None
+
+
+def has_members(session: Session, org: Organization) -> bool:
+    return session.scalar(select(User.id).where(User.org_id == org.id).limit(1)) is not None
 
 
 def end_sessions(user: User) -> None:

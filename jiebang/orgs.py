@@ -23,6 +23,7 @@ from jiebang.accounts import (
     User,
     create_org,
     end_sessions,
+    has_members,
     parse_role,
 )
 from jiebang.errors import Conflict, Invalid
@@ -107,6 +108,8 @@ def approve_org(session: Session, *, org: Organization, actor: User) -> Organiza
 
 def set_org(session: Session, *, user: User, org: Organization | None, actor: User) -> User:
     require(session, actor, AccountAction.manage_users)
+    # Moved into an organization without members, the user administers it.
+    user.org_admin = org is not None and not has_members(session, org)
     user.org_id = org.id if org else None
     audit.record(session, "user.org_changed", actor_id=actor.id, user=user.id, org=user.org_id)
     return user

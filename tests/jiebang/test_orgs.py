@@ -254,3 +254,18 @@ def test_an_applicant_organization_may_also_ask_to_sponsor(session):
     org = _register(session, owner)
     orgs.request_sponsoring(session, org=org, actor=owner)
     assert org.sponsor_request == "pending" and org.verification == "pending"
+
+
+def test_the_first_member_administers_however_the_organization_got_it(session):
+    admin = _user(session, "admin@example.com", role="admin")
+    org = accounts.create_org(session, slug="port", name="Port")
+    first = _user(session, "first@example.com", role="sponsor", org=org)
+    second = _user(session, "second@example.com", role="sponsor", org=org)
+    assert first.org_admin and not second.org_admin
+    empty = accounts.create_org(session, slug="lab", name="Lab")
+    orgs.set_org(session, user=second, org=empty, actor=admin)
+    assert second.org_id == empty.id and second.org_admin
+    orgs.set_org(session, user=second, org=org, actor=admin)
+    assert not second.org_admin  # the organization has its administrator
+    orgs.set_org(session, user=first, org=None, actor=admin)
+    assert first.org_id is None and not first.org_admin

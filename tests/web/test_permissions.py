@@ -602,9 +602,9 @@ TABLE = [
     ("open", "DELETE", "/api/v1/challenges/stage/reviewers/{spare_id}", {}, api(404, sponsor=200)),
 ]
 
-# Organizations (issue 14, "orgs"): one's own organization, its administrators
-# (no role in the cast administers one: the sponsors are plain members, so they are
-# refused; who administers what: tests/jiebang/test_orgs.py), the platform's
+# Organizations (issue 14, "orgs"): one's own organization and its administrators
+# (each sponsor is the first member of its organization, so it administers it; a
+# plain member's refusals: tests/jiebang/test_orgs.py), the platform's
 # administrators, and the way to become a sponsor (issue 15, friction 3).
 TABLE += [
     ("open", "GET", "/organization", {}, page(200)),
@@ -614,16 +614,16 @@ TABLE += [
         "open",
         "POST",
         "/organization",
-        {"data": {"kind": "other", "name_en": "X"}},
-        page(404, sponsor=403, other_sponsor=403),
-    ),
+        {"data": {"kind": "enterprise", "name_en": "X"}},
+        page(404, sponsor=400, other_sponsor=400),
+    ),  # no Chinese legal name: 400 shows the caller passed
     (
         "open",
         "POST",
         "/organization/invitations",
-        {"data": {"email": "x@x.org"}},
-        page(404, sponsor=403, other_sponsor=403),
-    ),
+        {"data": {"email": "admin@x.org"}},
+        page(404, sponsor=200, other_sponsor=200),
+    ),  # the page with the link
     ("open", "POST", "/organization/invitations/999999/revoke", {}, page(404)),
     ("open", "POST", "/organization/members/{member_id}/remove", {}, page(404)),  # not theirs
     ("open", "POST", "/organization/members/{member_id}/admin", {}, page(404)),
@@ -658,7 +658,7 @@ TABLE += [
         "POST",
         "/api/v1/organizations/{other_org}/invitations",
         {"json": {"email": "not-an-address"}},
-        api(403, admin=400),
+        api(403, other_sponsor=400, admin=400),
     ),
     (
         "open",
