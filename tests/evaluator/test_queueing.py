@@ -20,6 +20,7 @@ from evaluator.jobs import _claim, run_evaluation
 from evaluator.models import State, Submission
 from jiebang.audit import AuditEvent
 from jiebang.errors import Conflict, NotFound
+from leaderboards.verify import verify_state
 
 T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
@@ -139,6 +140,9 @@ def test_cancelling_spends_no_quota_drops_the_job_and_a_worker_skips_it(
     assert Queue(settings.queue_name, connection=redis_conn).count == 0
     event = session.scalar(select(AuditEvent).where(AuditEvent.kind == "submission.cancelled"))
     assert event is not None and event.actor_id == alice.id
+    # `jiebang audit verify` finds the row as the log tells it.
+    state = verify_state(session)
+    assert state.agrees, state.first
     # A worker that got the job anyway (taken before the cancel) leaves the row alone.
     assert run_evaluation(open_context(settings), sub.id) == "skipped"
     session.expire_all()
