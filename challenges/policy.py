@@ -219,6 +219,10 @@ def _competitors(session, user, challenge: Challenge, now):
         )
     if is_judge(session, user=user, challenge=challenge):
         return Conflict("team", "You judge this challenge, so you cannot take part in it.")
+    if challenge.proposal and is_reviewer(session, user=user, challenge=challenge):
+        return Conflict(
+            "team", "You review this challenge's proposals, so you cannot take part in it."
+        )
     return None
 
 

@@ -366,3 +366,13 @@ def test_removing_a_reviewer_drops_their_scores_from_the_totals(session, blobs, 
     assert rows[0].total == 80.0 and rows[0].reviewers == 1
     kinds = {e.kind for e in session.query(AuditEvent)}
     assert {"proposal.reviewer_assigned", "proposal.reviewer_removed", "proposal.scored"} <= kinds
+
+
+def test_a_reviewer_cannot_join_a_team_of_the_challenge(session, blobs, stage, world):
+    from challenges import teams
+
+    challenge, sponsor, (a, _b, _c) = stage
+    expert = world.user("expert@x.example.com")
+    proposals.assign_reviewer(session, challenge=challenge, user=expert, actor=sponsor)
+    with pytest.raises(Conflict, match="review this challenge's proposals"):
+        teams.join_team(session, user=expert, team=a, join_code=a.join_code)
