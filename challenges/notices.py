@@ -123,7 +123,9 @@ def announce_due(session: Session, *, now: dt.datetime) -> int:
             sent += 1
     closing = open_.where(Challenge.closes_at > now, Challenge.closes_at <= now + WINDOW)
     for challenge in session.scalars(closing).all():
-        if notifications.once(session, f"challenge.closing_soon:{challenge.id}"):
+        # Keyed by the deadline too: an extended one (challenges.corrections) warns again.
+        key = f"challenge.closing_soon:{challenge.id}:{challenge.closes_at.isoformat()}"
+        if notifications.once(session, key):
             closes_at = challenge.closes_at.strftime("%Y-%m-%d %H:%M UTC")
             send(
                 session,

@@ -259,3 +259,26 @@ def test_an_extended_deadline_closes_at_the_new_time(session, cast):
     assert item.is_accepting(first + dt.timedelta(hours=1))
     assert lifecycle.close_due(session, now=new) == [item]
     assert item.status == "closed"
+
+
+def test_an_extended_deadline_warns_again_before_it(session, cast):
+    from challenges import notices
+
+    item = cast["item"]
+    first = item.closes_at
+    before = first - dt.timedelta(hours=2)
+    notices.announce_due(session, now=before)
+    warned = len(kinds(session, "challenge.closing_soon"))
+    assert warned == 3  # every team member, once
+    corrections.amend(
+        session,
+        challenge=item,
+        actor=cast["sponsor"],
+        changes={"closes_at": (first + dt.timedelta(days=3)).isoformat()},
+        reason="More time.",
+        now=before,
+    )
+    notices.announce_due(session, now=before + dt.timedelta(minutes=1))
+    assert len(kinds(session, "challenge.closing_soon")) == warned  # not near the new one
+    notices.announce_due(session, now=first + dt.timedelta(days=2, hours=1))
+    assert len(kinds(session, "challenge.closing_soon")) == 2 * warned
