@@ -35,12 +35,14 @@ for _kind in (
         "registration.approved",
         N_("Registration approved: %(challenge)s"),
         N_("The sponsor approved your team %(team)s for %(challenge)s; you may now take part."),
+        label=N_("Your team's registration is approved"),
         audience=N_("the team's members"),
     ),
     Kind(
         "registration.refused",
         N_("Registration refused: %(challenge)s"),
         N_("The sponsor refused your team %(team)s for %(challenge)s: %(reason)s"),
+        label=N_("Your team's registration is refused"),
         audience=N_("the team's members"),
     ),
     Kind(
@@ -50,6 +52,7 @@ for _kind in (
             "The team %(team)s names your organization %(org)s as a partner for "
             "%(challenge)s; an administrator of your organization confirms or declines."
         ),
+        label=N_("A consortium names your organization as a partner"),
         audience=N_("organization administrators"),
     ),
 ):
