@@ -103,3 +103,42 @@ def test_amend_and_revisions(client, tokens, published):
     assert earlier.status_code == 400 and earlier.get_json()["error"]["field"] == "closes_at"
     amendment = client.get(f"{BASE}/announcements").get_json()["announcements"][0]
     assert amendment["amendment"] == 1
+
+
+def test_the_lists_cost_a_fixed_few_statements(app, client, tokens, world, session, published):
+    """No query per row: the same count with one question and announcement as with six."""
+    from sqlalchemy import event
+
+    from challenges import announcements, questions
+
+    sponsor = world.user("s2@example.com", "sponsor", org=world.org())
+    asker = world.user("asker@example.com")
+    engine = app.extensions["jiebang"].engine
+
+    def counted(url):
+        seen = []
+
+        def note(*args):
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        return len(seen)
+
+    def add(n):
+        for i in range(n):
+            q = questions.ask(session, challenge=published, user=asker, text=f"q{i}")
+            questions.answer(session, question=q, actor=sponsor, text="a", public=True)
+            announcements.post(
+                session, challenge=published, actor=sponsor, title_en=f"t{i}", body_en="b"
+            )
+        session.commit()
+
+    add(1)
+    few = {u: counted(f"{BASE}/{u}") for u in ("questions", "announcements", "revisions")}
+    add(5)
+    more = {u: counted(f"{BASE}/{u}") for u in ("questions", "announcements", "revisions")}
+    assert few == more and max(more.values()) <= 6, more
