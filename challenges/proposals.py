@@ -12,28 +12,22 @@ their own; a team whether it was shortlisted (once final) and the released comme
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from challenges import proposal_notices
 from challenges.applicants import RegStatus
 from challenges.models import Challenge, Membership, Team
 from challenges.policy import Action, can, is_member, is_reviewer, require
 from challenges.proposal_models import Proposal, ProposalReviewer, ProposalScore, Shortlist
+from challenges.proposal_pdf import MiB, check_pdf, clean_filename
 from jiebang import audit
 from jiebang.accounts import User
 from jiebang.blobs import BlobStore, BlobTooLarge
 from jiebang.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from jiebang.notifications import N_, Kind, notify, register
-
-MiB = 1024 * 1024
-HEAD_BYTES = 1024  # the PDF header may follow some junk, within the first KiB (ISO 32000)
-TAIL_BYTES = 1024  # %%EOF within the last KiB (writers add a newline or a few bytes after)
-PDF_HEADER = re.compile(rb"%PDF-(1\.[0-7]|2\.0)")
-FILENAME_SAFE = re.compile(r"[^A-Za-z0-9._ \-\u4e00-\u9fff]+")
 
 
 def stage(challenge: Challenge) -> dict | None:
@@ -60,48 +54,6 @@ def shortlist_size(challenge: Challenge) -> int:
 
 def max_bytes(challenge: Challenge) -> int:
     return int(_stage_or_404(challenge).get("max_mb", 20)) * MiB
-
-
-# --- the file -------------------------------------------------------------------------
-
-
-def clean_filename(name: str | None) -> str:
-    """A name to show and to offer as the attachment's: no folders, no control or quote
-    characters, ending in .pdf, at most 100 characters."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = FILENAME_SAFE.sub("_", base).strip(" ._") or "proposal"
-    if not base.lower().endswith(".pdf"):
-        base += ".pdf"
-    return base[-100:]
-
-
-def check_pdf(path_or_stream: BinaryIO, size: int, *, limit: int) -> None:
-    """Refuse what is not a PDF: ``%PDF-1.x`` or ``%PDF-2.0`` within the first KiB and
-    ``%%EOF`` within the last; and anything over ``limit`` bytes."""
-    if size > limit:
-        raise Invalid("file", "The file is over %(mb)d MB; make it smaller.", mb=limit // MiB)
-    if size == 0:
-        raise Invalid("file", "The file is empty; upload your proposal as a PDF.")
-    stream = path_or_stream
-    stream.seek(0)
-    head = stream.read(HEAD_BYTES)
-    if not PDF_HEADER.search(head):
-        start = head[:8].decode("ascii", "replace")
-        start = "".join(c if c.isprintable() else "?" for c in start)
-        raise Invalid(
-            "file",
-            "Not a PDF: the file starts with %(start)r, not %%PDF-. Save or export your "
-            "proposal as a PDF.",
-            start=start,
-        )
-    stream.seek(max(0, size - TAIL_BYTES))
-    if b"%%EOF" not in stream.read(TAIL_BYTES):
-        raise Invalid(
-            "file",
-            "Not a complete PDF: %%EOF is missing at its end (a cut-off upload?). Export "
-            "it again and upload the whole file.",
-        )
-    stream.seek(0)
 
 
 # --- teams ---------------------------------------------------------------------------
@@ -243,7 +195,7 @@ def assign_reviewer(
         challenge_id=challenge.id,
         reviewer_id=user.id,
     )
-    _notify(session, "proposal.reviewer_assigned", [user.id], challenge)
+    proposal_notices.send(session, "proposal.reviewer_assigned", [user.id], challenge)
     return row
 
 
@@ -520,7 +472,7 @@ def finalize(session: Session, *, challenge: Challenge, actor: User, now: dt.dat
     for p in proposals:
         members = [m.user_id for m in p.team.memberships]
         kind = "proposal.shortlisted" if p.shortlisted else "proposal.not_shortlisted"
-        _notify(session, kind, members, challenge, team=p.team.name)
+        proposal_notices.send(session, kind, members, challenge, team=p.team.name)
     return row
 
 
@@ -600,49 +552,3 @@ def shortlist_refusal(session: Session, *, challenge: Challenge, team: Team) -> 
             "Your team was not shortlisted for this challenge, so it cannot submit.",
         )
     return None
-
-
-for _kind in (
-    Kind(
-        "proposal.reviewer_assigned",
-        N_("Proposals to review: %(challenge)s"),
-        N_("The sponsor of %(challenge)s asks you to review its teams' proposals."),
-        label=N_("You are asked to review proposals"),
-        audience=N_("the assigned reviewer"),
-    ),
-    Kind(
-        "proposal.shortlisted",
-        N_("Shortlisted: %(challenge)s"),
-        N_("Your team %(team)s is on the shortlist of %(challenge)s and may now submit."),
-        label=N_("Your team is shortlisted"),
-        audience=N_("the teams' members"),
-    ),
-    Kind(
-        "proposal.not_shortlisted",
-        N_("Not shortlisted: %(challenge)s"),
-        N_("Your team %(team)s is not on the shortlist of %(challenge)s."),
-        label=N_("Your team is not shortlisted"),
-        audience=N_("the teams' members"),
-    ),
-):
-    register(_kind)
-
-
-def _notify(session: Session, kind: str, user_ids: list[int], challenge: Challenge, **params):
-    if user_ids:
-        notify(
-            session,
-            kind=kind,
-            user_ids=user_ids,
-            params={
-                "challenge": {
-                    "en": challenge.title_en,
-                    "zh": challenge.title_zh or challenge.title_en,
-                },
-                "slug": challenge.slug,
-                **params,
-            },
-            link=f"/challenges/{challenge.slug}/proposal"
-            if kind != "proposal.reviewer_assigned"
-            else f"/review/{challenge.slug}",
-        )
