@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from challenges import announcements, corrections, questions
-from challenges.models import Challenge
+from challenges.models import Challenge, Status
 from challenges.policy import Action, can
 from jiebang.errors import NotFound, ServiceError
 from web.challenge_pages import visible
@@ -240,7 +240,8 @@ def changes(slug: str):
         item,
         "changes",
         revisions=corrections.revisions(db(), item),
-        may_amend=can(db(), _viewer(), Action.amend_challenge, item),
+        may_amend=can(db(), _viewer(), Action.amend_challenge, item)
+        and item.effective_status_now() == Status.open.value,
         field_name=field_name,
         as_time=dt.datetime.fromisoformat,
     )
@@ -267,6 +268,12 @@ def field_name(field: str) -> str:
 def amend(slug: str):
     item = visible(slug)
     allowed_or_404(Action.amend_challenge, item)
+    if item.effective_status_now() != Status.open.value:  # the service says so too
+        flash(
+            _("Only an open challenge can be amended, before its deadline; this one is not open."),
+            "error",
+        )
+        return redirect(url_for("talk.changes", slug=slug))
     zone = zoneinfo.ZoneInfo(item.timezone)
     fields = corrections.amendable_fields(item)
     form = AmendForm(data=_current(item, zone, fields))

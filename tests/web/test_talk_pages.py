@@ -198,3 +198,15 @@ def test_the_talk_notifications_read_in_words(session, people, published):
     text = render_note(note, "en", lambda s: s)
     assert text.title == "Amended: Parity"
     assert "amendment 1" in text.body and "English summary" in text.body
+
+
+def test_a_closed_challenge_is_not_amended(client, people, session, published):
+    import datetime as dt
+
+    published.closes_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    session.commit()
+    login(client, "s@example.com")
+    response = client.get("/challenges/parity/amend", follow_redirects=True)
+    assert response.request.path == "/challenges/parity/changes"
+    page = response.get_data(as_text=True)
+    assert "Only an open challenge can be amended" in page and 'id="amend-link"' not in page
