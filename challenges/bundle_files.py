@@ -6,6 +6,8 @@ import os
 import stat
 from pathlib import Path
 
+from challenges.problems import Missing
+
 
 class ChallengeBundleError(ValueError):
     """What is wrong with a sponsor's challenge bundle, one line per problem, each naming
@@ -26,7 +28,7 @@ def member_path(root: Path, name: str) -> Path:
     """
     here = _walk_to(root, name)
     if not stat.S_ISREG(os.lstat(here).st_mode):
-        raise FileNotFoundError(f"file {name!r} not found in the bundle folder")
+        raise Missing("files.not_found", name=name)
     return here
 
 
@@ -40,23 +42,21 @@ def member_entry(root: Path, name: str) -> Path:
         pass
     here = _walk_to(root, stripped, "file or folder")
     if not stat.S_ISDIR(os.lstat(here).st_mode):
-        raise FileNotFoundError(f"file or folder {name!r} not found in the bundle folder")
+        raise Missing("files.entry_not_found", name=name)
     for folder, dirs, files in os.walk(here):
         for entry in dirs + files:
             path = Path(folder, entry)
             mode = os.lstat(path).st_mode
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 inside = path.relative_to(root.resolve())
-                raise FileNotFoundError(
-                    f"{str(inside)!r} is a link or a special file; put plain files in {name!r}"
-                )
+                raise Missing("files.special", name=str(inside), folder=name)
     return here
 
 
 def _walk_to(root: Path, name: str, what: str = "file") -> Path:
     parts = Path(name).parts
     if not name or Path(name).is_absolute() or "\\" in name or ".." in parts:
-        raise FileNotFoundError(f"{name!r} is not a name inside the bundle folder")
+        raise Missing("files.bad_name", name=name)
     base = root.resolve()
     here = base
     for part in parts:
@@ -64,9 +64,10 @@ def _walk_to(root: Path, name: str, what: str = "file") -> Path:
         try:
             info = os.lstat(here)
         except OSError:
-            raise FileNotFoundError(f"{what} {name!r} not found in the bundle folder") from None
+            code = "files.not_found" if what == "file" else "files.entry_not_found"
+            raise Missing(code, name=name) from None
         if stat.S_ISLNK(info.st_mode):
-            raise FileNotFoundError(f"{name!r} is a link; put the file itself in the bundle")
+            raise Missing("files.link", name=name)
     if not here.resolve().is_relative_to(base):
-        raise FileNotFoundError(f"{name!r} not found in the bundle folder")
+        raise Missing("files.not_found", name=name)
     return here

@@ -28,8 +28,8 @@ from web.challenge_spec import place_problems, to_spec
 from web.errors import translate
 from web.ext import cached_board, db, services
 from web.forms import SubmitForm
-from web.problems import words_html
 from web.org_pages import become_sponsor
+from web.problems import words_html
 from web.roles import allowed_or_404, role_required
 from web.uploads import challenge_body, into_blobs, large_body, work_dir
 

@@ -185,5 +185,5 @@ def test_a_bundle_cannot_read_files_of_the_web_host(client, sponsor, session, bu
         content_type="multipart/form-data",
     )
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "description:" in page
+    assert response.status_code == 400 and "<code>description</code>:" in page
     assert "PATH=" not in page and session.query(Challenge).count() == 0

@@ -28,6 +28,7 @@ from web.api.openapi import PAGING, doc
 from web.api.submissions import UPLOAD
 from web.errors import api_error
 from web.ext import cached_board, db, services
+from web.problems import words_text
 from web.uploads import challenge_body, into_blobs, work_dir
 
 BOARD_QUERY = {**PAGING, "board": {"type": "string", "enum": ["public", "private"]}}
@@ -169,7 +170,8 @@ def push_challenge():
                     session, bundle=bundle, blobs=services().blobs, actor=g.api_user
                 )
         except ChallengeBundleError as exc:
-            return api_error("invalid_bundle", "; ".join(exc.problems), 400, "bundle")
+            words = "; ".join(words_text(p) for p in exc.problems)
+            return api_error("invalid_bundle", words, 400, "bundle")
     session.commit()
     return read.reply(s.ChallengeCreated(slug=item.slug, status=item.status), 201)
 
