@@ -83,11 +83,12 @@ def install(sessions: sessionmaker[Session], settings: Settings, redis: Redis) -
         except Exception:
             log.exception("could not enqueue mail for notifications %s; the sweep will", ids)
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(OUTBOX_KEY, None)
+    def after_rollback(session: Session, _previous) -> None:
+        if not session.in_transaction():  # the whole transaction, not a savepoint
+            session.info.pop(OUTBOX_KEY, None)
 
     event.listen(sessions, "after_commit", after_commit)
-    event.listen(sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
+    event.listen(sessions, "after_soft_rollback", after_rollback)
 
 
 # Unsubscribing without login: a signed (user, kind) in each mail.

@@ -75,6 +75,8 @@ def settings():
     if request.method == "POST":
         try:
             for name in KINDS:
+                if f"email-{name}" not in request.form:  # a kind newer than the form
+                    continue
                 notifications.set_preference(
                     session,
                     user_id=current_user.id,
