@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from challenges.models import Challenge, ChallengeJudge, Membership, Status, Team
 from challenges.notices import closed as notice_closed
+from challenges.notices import refused as notice_refused
 from challenges.notices import review_requested as notice_review
 from challenges.policy import Action, is_judge, require
 from jiebang import audit
@@ -95,6 +96,7 @@ def review(
     challenge.review_decision, challenge.review_note = stored, comment
     challenge.review_note_at = utcnow()
     audit.record(session, kind, actor_id=actor.id, challenge_id=challenge.id, comment=comment)
+    notice_refused(session, challenge, reason=comment)
     return challenge
 
 

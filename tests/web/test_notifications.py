@@ -174,3 +174,16 @@ def test_an_award_and_an_unclaimed_end_notify_everyone(world, session):
     empty = world.challenge(slug="empty")
     tick(session, now=empty.closes_at + dt.timedelta(seconds=1))
     assert _kinds(session, sponsor)[-1] == "challenge.unclaimed"
+
+
+def test_a_challenge_sent_back_tells_its_sponsor_why(world, session):
+    sponsor = world.user("s@example.com", role="sponsor", org=world.org())
+    admin = world.user("admin@example.com", role="admin")
+    challenge = world.challenge(publish=False)
+    lifecycle.request_review(session, challenge, actor=sponsor)
+    lifecycle.review(
+        session, challenge, decision="request_changes", comment="Add a sample.", actor=admin
+    )
+    assert _kinds(session, sponsor) == ["challenge.refused"]
+    note = session.query(Notification).filter_by(user_id=sponsor.id).one()
+    assert note.params["reason"] == "Add a sample."
