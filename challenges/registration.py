@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import column, func, select, table, update
 from sqlalchemy.orm import Session
 
 from challenges.applicant_schema import registration_json
@@ -193,6 +193,25 @@ def _ensure_lead(session: Session, *, user: User, team: Team, challenge: Challen
     session.add(lead)
     session.flush()
     return lead
+
+
+def _lock_orgs(session: Session, org_ids: list[int]) -> None:
+    """Hold the organizations' row locks until the transaction ends, so that two teams of
+    one organization cannot both pass its cap at once (in id order: no deadlock).
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite has no row locks; a no-op write takes
+    the database's write lock (as ``evaluator.intake.lock_team`` does).
+    """
+    if not org_ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(Organization.id).where(Organization.id.in_(org_ids)).with_for_update()
+        )
+    else:
+        session.execute(
+            update(Organization).where(Organization.id.in_(org_ids)).values(slug=Organization.slug)
+        )
 
 
 def _check_members(session: Session, challenge: Challenge, team: Team) -> None:
@@ -390,6 +409,7 @@ def apply(
                 "Waiting for these partners to confirm: %(orgs)s; or remove them.",
                 orgs=", ".join(waiting),
             )
+        _lock_orgs(session, sorted(r.org_id for r in rows))
         for row in rows:
             _check_org(session, challenge, row.org)
             _check_round(session, challenge, team, row.org_id)
