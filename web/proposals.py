@@ -33,7 +33,7 @@ def _navigation():
         query = select(ProposalReviewer.id).where(ProposalReviewer.user_id == current_user.id)
         return db().scalar(query.limit(1)) is not None
 
-    return {"reviews_something": reviews_something}
+    return {"reviews_something": reviews_something, "proposal_due": proposals.due_of}
 
 
 def _staged(slug: str):

@@ -204,3 +204,9 @@ def test_the_pages_in_both_languages(app, cast, session):
     outsider = app.test_client()
     _login(outsider, "o@x.example.com")
     assert outsider.get(f"/challenges/parity/proposals/{teams['a'].id}/file").status_code == 404
+
+
+def test_the_rules_page_explains_the_stage_to_everyone(client, cast):
+    page = client.get("/challenges/parity/rules").get_data(as_text=True)
+    assert 'id="proposal-stage"' in page and "2026-01-01 00:00 (Asia/Shanghai)" in page
+    assert "Technical" in page and "at most 2 teams" in page
