@@ -30,6 +30,7 @@ from jiebang.organizations import CODED_KINDS, EDITABLE, OrgInvitation
 from web.errors import translate
 from web.ext import db
 from web.forms import Form, OrgRequestForm, valid_email
+from web.i18n import lang
 
 bp = Blueprint("organizations", __name__)
 
@@ -280,7 +281,7 @@ def accept(token: str):
         session.rollback()
         flash(translate(exc), "error")
         return redirect(url_for("organizations.invitation", token=token))
-    flash(_("Welcome to %(org)s.", org=org.display_name("en")), "success")
+    flash(_("Welcome to %(org)s.", org=org.display_name(lang())), "success")
     return redirect(url_for("organizations.mine"))
 
 
