@@ -318,6 +318,8 @@ def confirm_partner(
         raise Conflict("partners", "This partnership is confirmed already.")
     if accept:
         _check_open(challenge, now)
+        if (refused := frozen_refusal(challenge, now)) is not None:
+            raise refused
         _check_round(session, challenge, team, row.org_id)
         row.confirmed_at, row.confirmed_by = now, user.id
     else:

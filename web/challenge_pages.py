@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from challenges import announcements, eligibility, questions
+from challenges import announcements, eligibility, questions, team_rules
 from challenges import service as challenges
 from challenges.models import PUBLIC_ROLES, Challenge, FileRole
 from challenges.policy import Action, can
@@ -112,7 +112,26 @@ def _download_name(stored: str) -> str:
 
 @bp.get("/rules")
 def rules(slug: str):
-    return _page("challenge_rules.html", visible(slug), "rules")
+    item = visible(slug)
+    return _page("challenge_rules.html", item, "rules", who_may_apply=_who_may_apply(item))
+
+
+def _who_may_apply(item: Challenge) -> dict | None:
+    """The registration rules a team reads before it forms (None: anyone, no registration)."""
+    if not item.registration:
+        return None
+    rules = item.applicants or {}
+    return {
+        "who": rules.get("who", "individuals"),
+        "verified": rules.get("verified", False),
+        "max_partners": rules.get("max_partners", 4),
+        "per_organization": rules.get("per_organization"),
+        "bar_round_winners": rules.get("bar_round_winners", False),
+        "round": item.round_tag,
+        "mode": item.registration.get("mode"),
+        "closes_at": team_rules.registration_closes_at(item),
+        "freeze_at": team_rules.teams_freeze_at(item),
+    }
 
 
 BOARD_PAGE = 100

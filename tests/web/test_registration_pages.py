@@ -52,6 +52,8 @@ def _registration(session, team_name):
 
 def test_a_consortium_applies_and_the_sponsor_decides_on_the_pages(client, cast, session):
     _item, people = cast
+    rules = client.get("/challenges/parity/rules").get_data(as_text=True)
+    assert 'id="who-may-apply"' in rules and "at most 2 partner organizations" in rules
     login(client, "lead@alpha.example.com")
     page = client.get("/challenges/parity/data").get_data(as_text=True)
     assert 'id="registration-needed"' in page
@@ -196,6 +198,7 @@ def test_open_challenges_without_registration_are_as_before(client, world, sessi
     assert client.get("/challenges/parity/registration").status_code == 404
     page = client.get("/challenges/parity/team").get_data(as_text=True)
     assert 'id="registration-panel"' not in page
+    assert 'id="who-may-apply"' not in client.get("/challenges/parity/rules").get_data(as_text=True)
 
 
 def test_editing_a_draft_on_the_form_keeps_who_may_apply(client, world, session, bundle_dir):
