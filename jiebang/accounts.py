@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from jiebang import uscc as uscc_codes
 from jiebang.db import Base, UTCDateTime, utcnow
 from jiebang.errors import Conflict, Invalid, NotFound
 from jiebang.names import clean_name
@@ -290,16 +291,41 @@ def get_user_by_email(session: Session, email: str) -> User:
     return user
 
 
-def create_org(session: Session, *, slug: str, name: str, approved: bool = True) -> Organization:
+def create_org(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    approved: bool = True,
+    kind: str = OrgKind.other.value,
+    name_zh: str = "",
+    uscc: str = "",
+) -> Organization:
+    """An organization made by an operator (the CLI, an administrator, the demo); the
+    credit code, when given, is checked (GB 32100) and unique. Not verified."""
     slug = slug.strip().lower()
     if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
         raise Conflict("slug", "An organization with slug %(slug)s exists already.", slug=slug)
     name = clean_name(name.strip() or slug, field="name", high=200)
+    if kind not in OrgKind.__members__:
+        raise Invalid(
+            "kind", "Kind must be one of %(kinds)s.", kinds=", ".join(k.value for k in OrgKind)
+        )
+    code = uscc_codes.validate(uscc) if uscc.strip() else None
+    if code and session.scalar(select(Organization.id).where(Organization.uscc == code)):
+        raise Conflict(
+            "uscc",
+            "An organization with this credit code is registered already; ask its "
+            "administrators to invite you.",
+        )
     org = Organization(
         slug=slug,
         name=name,
         approved=approved,
         sponsor_request=SponsorRequest.approved.value if approved else None,
+        kind=kind,
+        name_zh=clean_name(name_zh, field="name_zh", high=200) if name_zh.strip() else "",
+        uscc=code,
     )
     session.add(org)
     session.flush()

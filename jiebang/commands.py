@@ -68,17 +68,22 @@ def users_token(rt: Runtime, email: str, name: str, days: int, scope: str | None
 
 @click.group()
 def orgs() -> None:
-    """Organizations (sponsors)."""
+    """Organizations (sponsors and applicants)."""
 
 
 @orgs.command("create")
 @click.option("--slug", required=True)
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The English (display) name.")
+@click.option("--name-zh", default="", help="The legal name in Chinese.")
+@click.option("--kind", type=click.Choice([k.value for k in accounts.OrgKind]), default="other")
+@click.option("--uscc", default="", help="Unified social credit code (checked, GB 32100).")
 @pass_runtime
-def orgs_create(rt: Runtime, slug: str, name: str) -> None:
-    """Create an approved organization."""
+def orgs_create(rt: Runtime, slug: str, name: str, name_zh: str, kind: str, uscc: str) -> None:
+    """Create an approved (sponsor) organization; an administrator verifies it on the web."""
     with rt.session() as session:
-        org = accounts.create_org(session, slug=slug, name=name)
+        org = accounts.create_org(
+            session, slug=slug, name=name, name_zh=name_zh, kind=kind, uscc=uscc
+        )
         click.echo(f"created organization {org.slug}")
 
 

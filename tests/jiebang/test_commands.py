@@ -40,3 +40,24 @@ def test_orgs_create_refuses_hidden_characters_in_names(run):
     hidden = run("orgs", "create", "--slug", "acme", "--name", "Acme\u200b")
     assert hidden.exit_code != 0 and "U+200B" in hidden.output
     assert run("orgs", "create", "--slug", "acme", "--name", " Acme  Group ").exit_code == 0
+
+
+def test_orgs_create_with_a_kind_a_chinese_name_and_a_checked_code(run, session):
+    from jiebang.accounts import get_org
+
+    wrong = run(
+        "orgs", "create", "--slug", "hw", "--name", "Huawei", "--uscc", "914403001922038217"
+    )
+    assert wrong.exit_code != 0 and "check character" in wrong.output
+    made = run(
+        "orgs", "create", "--slug", "hw", "--name", "Huawei", "--name-zh", "华为技术有限公司",
+        "--kind", "enterprise", "--uscc", "914403001922038216",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    org = get_org(session, "hw")
+    assert (org.kind, org.name_zh, org.uscc) == (
+        "enterprise",
+        "华为技术有限公司",
+        "914403001922038216",
+    )
+    assert org.approved and not org.is_verified
