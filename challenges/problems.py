@@ -139,6 +139,18 @@ TEMPLATES: dict[str, str] = {
     "csv.no_id": N_("needs an `id` column in its header"),
     "csv.no_column": N_("needs a `%(column)s` column in its header"),
     "csv.field_count": N_("line %(line)s has a wrong field count"),
+    # The sample submission (challenges.sample_submission)
+    "sample.not_csv": N_("`%(name)s` must be a CSV file, e.g. `sample_submission.csv`"),
+    "sample.too_large": N_("keep the sample under 1 MB; a few rows show the format"),
+    "sample.unreadable": N_("not a readable UTF-8 CSV file (`%(detail)s`)"),
+    "sample.header": N_("the header must be `%(wanted)s` (what the scorer reads), not `%(got)s`"),
+    "sample.first_id": N_("the first column must be `id`"),
+    "sample.no_rows": N_("add a few rows that show the format"),
+    "sample.too_many_rows": N_("at most %(limit)s rows; a few show the format"),
+    "sample.test_ids": N_(
+        "it lists test ids (%(ids)s); the test items stay hidden, so use made-up ids or "
+        "those of the sample inputs"
+    ),
 }
 
 

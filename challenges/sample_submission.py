@@ -19,6 +19,7 @@ from pathlib import Path
 
 from challenges.bundle_files import member_entry
 from challenges.metrics import get_metric
+from challenges.problems import problem
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 1000
@@ -35,38 +36,33 @@ def expected_header(spec, classes: list[str] | None) -> list[str] | None:
 
 
 def check_sample_submission(spec, root: Path, classes: list[str] | None) -> list[str]:
-    """Problems with ``data.sample_submission`` ("key: words", as the bundle's checks)."""
+    """Problems with ``data.sample_submission`` (codes, as the bundle's checks)."""
     name = spec.data.sample_submission
     if name is None:
         return []
     path = member_entry(root, name)
     if path.is_dir() or path.suffix.lower() != ".csv":
-        return [f"{KEY}: `{name}` must be a CSV file, e.g. sample_submission.csv"]
+        return [problem(KEY, "sample.not_csv", name=name)]
     if path.stat().st_size > MAX_BYTES:
-        return [f"{KEY}: keep the sample under 1 MB; a few rows show the format"]
+        return [problem(KEY, "sample.too_large")]
     try:
         header, ids = _read(path)
     except (UnicodeDecodeError, csv.Error, ValueError) as exc:
-        return [f"{KEY}: not a readable UTF-8 CSV ({exc})"]
+        return [problem(KEY, "sample.unreadable", detail=str(exc))]
     problems = []
     wanted = expected_header(spec, classes)
     if wanted is not None and header != wanted:
-        problems.append(
-            f"{KEY}: the header must be `{','.join(wanted)}` (what the scorer reads), "
-            f"not `{','.join(header)}`"
-        )
+        got = ",".join(header)
+        problems.append(problem(KEY, "sample.header", wanted=",".join(wanted), got=got))
     elif not header or header[0] != "id":
-        problems.append(f"{KEY}: the first column must be `id`")
+        problems.append(problem(KEY, "sample.first_id"))
     if not ids:
-        problems.append(f"{KEY}: add a few rows that show the format")
+        problems.append(problem(KEY, "sample.no_rows"))
     if len(ids) > MAX_ROWS:
-        problems.append(f"{KEY}: at most {MAX_ROWS} rows; a few show the format")
+        problems.append(problem(KEY, "sample.too_many_rows", limit=MAX_ROWS))
     leaked = sorted(set(ids) & _test_ids(spec, root))
     if leaked:
-        problems.append(
-            f"{KEY}: it lists test ids ({', '.join(leaked[:3])}); the test items stay hidden, "
-            "so use made-up ids or those of the sample inputs"
-        )
+        problems.append(problem(KEY, "sample.test_ids", ids=", ".join(leaked[:3])))
     return problems
 
 
