@@ -257,6 +257,7 @@ def test_the_unsubscribe_link_of_a_received_mail_works_without_login(
     )
     answer = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200
+    assert client.post("/notifications/read").status_code == 400  # CSRF still guards the rest
     session.expire_all()
     assert notifications.preferences(session, user.id)["challenge.closed"].email.value == "off"
     notify(session, kind="challenge.closed", user_ids=[user.id], params=PARAMS)
