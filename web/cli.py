@@ -28,6 +28,7 @@ cli.lazy.update(
     select="web.client:select",
     receipt="web.receipt_cli:receipt",
     keys="web.receipt_cli:keys",
+    mail="web.mail_cli:mail",
 )
 
 

@@ -333,3 +333,21 @@ def test_no_mail_server_no_mail_but_the_site_still_notifies(settings, world, ses
     session.refresh(note)
     assert note.email_state == EmailState.skipped.value
     assert notifications.unread_count(session, user.id) == 1
+
+
+def test_jiebang_mail_test_sends_through_the_server(smtp, mail_settings):
+    from click.testing import CliRunner
+
+    from jiebang.cli import Runtime
+    from web.cli import cli
+
+    smtp.start()
+    runtime = Runtime()
+    runtime.__dict__["settings"] = mail_settings
+    result = CliRunner().invoke(cli, ["mail", "test", "--to", "ops@example.com"], obj=runtime)
+    assert result.exit_code == 0, result.output
+    (message,) = smtp.inbox.messages
+    assert (message["To"], message["Subject"]) == ("ops@example.com", "Jiebang: test message")
+    smtp.stop()
+    result = CliRunner().invoke(cli, ["mail", "test", "--to", "ops@example.com"], obj=runtime)
+    assert result.exit_code == 1 and "not sent" in result.output
