@@ -234,7 +234,8 @@ def _message(settings: Settings, user: User, lang: str, notes: list[Notification
         lines.append(translate(MAIL_WORDS["digest_intro"]))
         parts.append(f"<p>{html.escape(lines[0])}</p>")
     for text, note in texts:
-        url = f"{site}{note.link}" if note.link else site
+        url = note.link or "/"
+        url = url if url.startswith(("https://", "http://")) else f"{site}{url}"
         opened = translate(MAIL_WORDS["open"]) % {"url": url}
         lines += ["", text.title, text.body, opened]
         parts.append(
