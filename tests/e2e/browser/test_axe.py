@@ -34,15 +34,19 @@ def _pages_of(world: dict) -> dict[str | None, list[str]]:
             "/submissions",
             f"/submissions/{world['submission'].id}",
             "/profile",
+            "/sponsor",  # the way to become a sponsor
+            "/organization",
+            "/organization/new",
         ],
         "sponsor@example.com": [
             "/sponsor",
             "/sponsor/challenges/new",
             f"/sponsor/challenges/{judged.slug}",
             "/sponsor/challenges/quay-draft/edit",
+            "/organization",
         ],
         "judge@example.com": ["/judge", f"/judge/{judged.slug}"],
-        "admin@example.com": ["/admin", f"/sponsor/challenges/{won.slug}"],
+        "admin@example.com": ["/admin", f"/sponsor/challenges/{won.slug}", "/admin/orgs"],
     }
 
 
