@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from challenges.problems import Bad
+
 ROUND_TAG = re.compile(r"\A[a-z0-9][a-z0-9._-]{0,62}\Z")
 _SAFE = re.compile(r"\A[A-Za-z0-9._-][A-Za-z0-9._ -]*\Z")
 
@@ -51,10 +53,7 @@ class Terms(_Strict):
     @classmethod
     def _file(cls, name: str) -> str:
         if not _SAFE.match(name) or name in {".", ".."}:
-            raise ValueError(
-                f"{name!r} is not a plain file name in the bundle folder "
-                "(letters, digits, '.', '_', '-', no folders)"
-            )
+            raise Bad("schema.file_name", name=name)
         return name
 
 
@@ -68,16 +67,13 @@ class RegistrationSpec(_Strict):
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("give a time zone, e.g. 2027-02-01T00:00:00+08:00")
+            raise Bad("schema.time_zone_needed", example="2027-02-01T00:00:00+08:00")
         return value
 
 
 def check_round_tag(tag: str | None) -> str | None:
     if tag is not None and not ROUND_TAG.match(tag):
-        raise ValueError(
-            f"{tag!r}: a round tag is lower-case letters, digits, '.', '_' and '-' "
-            "(e.g. miit-ai-2026)"
-        )
+        raise Bad("schema.round_tag", name=tag)
     return tag
 
 
@@ -91,22 +87,19 @@ def check_applicants(
     """The rules across keys; raises ValueError naming the key."""
     if registration is not None:
         if registration.closes_at is not None and registration.closes_at >= closes_at:
-            raise ValueError("registration.closes_at must be before closes_at")
+            raise Bad("schema.before_close", field="registration.closes_at")
         freeze = registration.teams_freeze_at
         if freeze is not None and freeze >= closes_at:
-            raise ValueError("registration.teams_freeze_at must be before closes_at")
+            raise Bad("schema.before_close", field="registration.teams_freeze_at")
     if applicants is None:
         return
     if applicants.who != "individuals" and registration is None:
-        raise ValueError(
-            "applicants.who: organizations and consortia apply by registration; "
-            "add registration: {mode: open} or {mode: approval}"
-        )
+        raise Bad("schema.apply_by_registration")
     per = applicants.per_organization
     if per is not None and per.across == "round" and round_tag is None:
-        raise ValueError("applicants.per_organization: across: round needs a round: tag")
+        raise Bad("schema.round_needed", field="applicants.per_organization: across: round")
     if applicants.bar_round_winners and round_tag is None:
-        raise ValueError("applicants.bar_round_winners needs a round: tag")
+        raise Bad("schema.round_needed", field="applicants.bar_round_winners")
 
 
 def registration_json(registration: RegistrationSpec | None) -> dict | None:

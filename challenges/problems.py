@@ -84,6 +84,16 @@ TEMPLATES: dict[str, str] = {
     "schema.time_zone_needed": N_("give a time zone, e.g. `%(example)s`"),
     "schema.unknown_zone": N_("unknown time zone `%(name)s`; use a name like `%(example)s`"),
     "schema.closes_before_opens": N_("closes_at must be after opens_at"),
+    "schema.round_tag": N_(
+        "`%(name)s`: a round tag is lower-case letters, digits, `.`, `_` and `-` "
+        "(e.g. `miit-ai-2026`)"
+    ),
+    "schema.before_close": N_("%(field)s must be before closes_at"),
+    "schema.apply_by_registration": N_(
+        "applicants.who: organizations and consortia apply by registration; add "
+        "registration: {mode: open} or {mode: approval}"
+    ),
+    "schema.round_needed": N_("%(field)s needs a round: tag"),
     "schema.criterion_name": N_(
         "`%(name)s`: a criterion name is lower-case letters, digits and `_`, starting with a "
         "letter, at most 40 characters (e.g. `technical`)"
@@ -169,14 +179,14 @@ class Problem(str):
         return made
 
 
-def problem(key: str, code: str, **params: object) -> Problem:
+def problem(key: str, code: str, /, **params: object) -> Problem:
     return Problem(key, code, params)
 
 
 class Bad(ValueError):
     """A schema validator's refusal (pydantic keeps it as the error's ``ctx["error"]``)."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         self.code, self.params = code, params
         super().__init__(plain(render(code, params)))
 
@@ -184,7 +194,7 @@ class Bad(ValueError):
 class Missing(FileNotFoundError):
     """A bundle name that reaches no usable file, with the words' code."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         self.code, self.params = code, params
         super().__init__(plain(render(code, params)))
 
