@@ -64,12 +64,15 @@ class RegistrationList(BaseModel):
 
 class ApplyBody(BaseModel):
     terms_version: int | None = Field(
-        default=None, description="The terms' version you accept (required where it has terms)"
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="The terms' version you accept (required where it has terms)",
     )
 
 
 class TermsBody(BaseModel):
-    version: int
+    version: int = Field(ge=0, le=2**31 - 1)
 
 
 class PartnerBody(BaseModel):
