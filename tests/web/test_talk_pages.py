@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -90,6 +91,25 @@ def test_a_question_answered_privately_stays_with_its_team(client, people, sessi
     client.post("/logout")
     assert "Secret GPU plan" not in client.get("/challenges/parity/questions").get_data(True)
     assert "Secret GPU plan" not in client.get("/challenges/parity").get_data(True)
+
+
+def test_an_unanswered_question_offers_the_public_answer_alone_checked(client, people, session):
+    """An unanswered question is stored private: only "Everyone" may be checked on its form
+    (two checked radios of one group: the browser kept the last, a private answer)."""
+    login(client, "a1@example.com")
+    client.post("/challenges/parity/questions", data={"text": "Which GPU?"})
+    question = session.scalar(select(Question))
+    login(client, "s@example.com")
+    page = client.get("/challenges/parity/questions").get_data(as_text=True)
+    checked = re.findall(r'<input type="radio"[^>]*id="visibility-(\w+)-\d+"[^>]*checked', page)
+    assert checked == ["public"]
+    client.post(
+        f"/challenges/parity/questions/{question.id}/answer",
+        data={"answer": "One.", "visibility": "private"},
+    )
+    page = client.get("/challenges/parity/questions").get_data(as_text=True)
+    checked = re.findall(r'<input type="radio"[^>]*id="visibility-(\w+)-\d+"[^>]*checked', page)
+    assert checked == ["private"]  # a changed answer keeps its choice
 
 
 def test_a_public_answer_is_on_the_challenge_page_and_searchable(client, people, session):
