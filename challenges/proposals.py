@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from challenges import proposal_notices
-from challenges.applicants import RegStatus
+from challenges.applicants import OrgRole, RegStatus, TeamOrganization
 from challenges.models import Challenge, Membership, Team
 from challenges.policy import Action, can, is_member, is_reviewer, require
 from challenges.proposal_models import Proposal, ProposalReviewer, ProposalScore, Shortlist
@@ -168,6 +168,33 @@ def conflicted(session: Session, *, user: User, team: Team) -> bool:
     member_orgs = select(User.org_id).join(Membership, Membership.user_id == User.id)
     member_orgs = member_orgs.where(Membership.team_id == team.id, User.org_id.isnot(None))
     return user.org_id in team_org_ids(session, team.id) | set(session.scalars(member_orgs))
+
+
+def _conflicted_teams(session: Session, *, user: User, challenge: Challenge) -> set[int]:
+    """``conflicted`` for every team of the challenge at once: a few statements, however
+    many teams."""
+    mine = select(Membership.team_id).where(
+        Membership.challenge_id == challenge.id, Membership.user_id == user.id
+    )
+    barred = set(session.scalars(mine))
+    if user.org_id is None:
+        return barred
+    applying = (
+        select(TeamOrganization.team_id)
+        .join(Team, Team.id == TeamOrganization.team_id)
+        .where(
+            Team.challenge_id == challenge.id,
+            TeamOrganization.org_id == user.org_id,
+            (TeamOrganization.role == OrgRole.lead.value)
+            | TeamOrganization.confirmed_at.isnot(None),
+        )
+    )
+    members = (
+        select(Membership.team_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.challenge_id == challenge.id, User.org_id == user.org_id)
+    )
+    return barred | set(session.scalars(applying)) | set(session.scalars(members))
 
 
 def assign_reviewer(
@@ -328,9 +355,8 @@ def reviewable(
     reviewer's own scores by criterion."""
     require(session, reviewer, Action.review_proposals, challenge)
     query = select(Proposal).where(Proposal.challenge_id == challenge.id).order_by(Proposal.id)
-    found = [
-        p for p in session.scalars(query) if not conflicted(session, user=reviewer, team=p.team)
-    ]
+    barred = _conflicted_teams(session, user=reviewer, challenge=challenge)
+    found = [p for p in session.scalars(query) if p.team_id not in barred]
     mine: dict[int, dict[str, ProposalScore]] = {}
     for row in _scores(session, challenge, reviewer_id=reviewer.id):
         mine.setdefault(row.proposal_id, {})[row.criterion] = row

@@ -198,6 +198,16 @@ def test_reviewer_conflicts(session, blobs, stage, world):
     proposal_b = proposals.proposal_of(session, b.id)
     assert not can(session, expert, Action.see_proposal, proposal_b)
     assert can(session, colleague, Action.see_proposal, proposal_b)
+    listed = proposals.reviewable(session, challenge=challenge, reviewer=expert)
+    assert [p.team_id for p, _mine in listed] == [a.id]
+    # A member of team A works for "lab": a reviewer from the lab sees only B's.
+    lab = world.org("lab")
+    member(a).org_id = lab.id
+    labmate = world.user("labmate@lab.example.com", org=lab)
+    proposals.assign_reviewer(session, challenge=challenge, user=labmate, actor=sponsor)
+    listed = proposals.reviewable(session, challenge=challenge, reviewer=labmate)
+    assert [p.team_id for p, _mine in listed] == [b.id]
+    assert not can(session, labmate, Action.see_proposal, proposals.proposal_of(session, a.id))
     # Only the sponsor's members (or an administrator) assign.
     with pytest.raises(NotFound):
         proposals.assign_reviewer(

@@ -210,3 +210,46 @@ def test_the_rules_page_explains_the_stage_to_everyone(client, cast):
     page = client.get("/challenges/parity/rules").get_data(as_text=True)
     assert 'id="proposal-stage"' in page and "2026-01-01 00:00 (Asia/Shanghai)" in page
     assert "Technical" in page and "at most 2 teams" in page
+
+
+def test_the_lists_cost_the_same_few_statements_at_2_and_12_proposals(
+    app, client, cast, world, session, token_for
+):
+    """The sponsor's totals and a reviewer's list: no statement per proposal (6 and 7)."""
+    from sqlalchemy import event
+
+    people, _teams, _future, done = cast
+    proposals.assign_reviewer(
+        session, challenge=done, user=people["expert"], actor=people["sponsor"]
+    )
+    session.commit()
+    engine = app.extensions["jiebang"].engine
+    headers = {who: token_for(people[who], "read") for who in ("sponsor", "expert")}
+
+    def counted(who):
+        seen = []
+
+        def note(*args):
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            answer = client.get("/api/v1/challenges/parity/proposals", headers=headers[who])
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert answer.status_code == 200
+        return answer.json, len(seen)
+
+    few = {who: counted(who) for who in headers}
+    for n in range(10):
+        user = world.user(f"t{n}@team.example.com")
+        team = world.team(done, user, name=f"Team {n}")
+        proposals.upload(
+            session, user=user, team=team, challenge=done, stream=io.BytesIO(make_pdf()),
+            filename="p.pdf", blobs=world.blobs, now=PAST,
+        )  # fmt: skip
+    session.commit()
+    many = {who: counted(who) for who in headers}
+    assert len(many["sponsor"][0]["totals"]) == 12 and len(many["expert"][0]["to_review"]) == 12
+    for who in headers:
+        assert few[who][1] == many[who][1] <= 8, (who, few[who][1], many[who][1])
