@@ -36,6 +36,7 @@ def test_admin_requests_changes_and_the_sponsor_sees_the_comment(client, world, 
     assert "Sent back to the sponsor with your comment." in sent
     session.expire_all()
     assert session.query(Challenge).one().status == "draft"
+    assert "Sent back: Describe the label column." in client.get("/admin").get_data(as_text=True)
     client.post("/logout")
     _login(client, "s@example.com")
     for url in ("/sponsor/challenges/parity", "/sponsor/challenges/parity/edit"):
