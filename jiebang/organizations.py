@@ -18,8 +18,11 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from jiebang import audit, notifications
@@ -150,15 +153,36 @@ def _details(
             "An organization of this kind has a unified social credit code (18 characters); "
             "give it.",
         )
-    if code is not None:
-        taken = session.scalar(select(Organization.id).where(Organization.uscc == code))
-        if taken is not None and taken != org_id:
-            raise Conflict(
-                "uscc",
-                "An organization with this credit code is registered already; ask its "
-                "administrators to invite you.",
-            )
+    if code is not None and _code_taken(session, code, org_id):
+        raise _code_conflict()
     return {"kind": kind.value, "name": name_en or name_zh, "name_zh": name_zh, "uscc": code}
+
+
+def _code_taken(session: Session, code: str, org_id: int | None) -> bool:
+    taken = session.scalar(select(Organization.id).where(Organization.uscc == code))
+    return taken is not None and taken != org_id
+
+
+def _code_conflict() -> Conflict:
+    return Conflict(
+        "uscc",
+        "An organization with this credit code is registered already; ask its "
+        "administrators to invite you.",
+    )
+
+
+@contextmanager
+def _unique_code(session: Session) -> Iterator[None]:
+    """Write the block's changes in a savepoint: the unique index on the code settles a
+    registration racing another with the same code (the check before only makes the
+    usual case friendly), and the session goes on without them."""
+    session.flush()  # what came before is not the block's to undo
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError:
+        raise _code_conflict() from None
 
 
 def _slug(session: Session, name: str) -> str:
@@ -184,8 +208,8 @@ def register_org(
         verification=Verification.pending.value,
         **fields,
     )
-    session.add(org)
-    session.flush()
+    with _unique_code(session):
+        session.add(org)
     user.org_id = org.id
     user.org_admin = True
     audit.record(
@@ -213,9 +237,10 @@ def update_org(
     fields = _details(
         session, kind=kind, name_en=name_en, name_zh=name_zh, uscc=uscc, org_id=org.id
     )
-    for key, value in fields.items():
-        setattr(org, key, value)
-    org.verification = Verification.pending.value
+    with _unique_code(session):
+        for key, value in fields.items():
+            setattr(org, key, value)
+        org.verification = Verification.pending.value
     audit.record(
         session, "org.submitted", actor_id=actor.id, org=org.id, kind=org.kind, uscc=org.uscc
     )

@@ -269,3 +269,15 @@ def test_the_first_member_administers_however_the_organization_got_it(session):
     assert not second.org_admin  # the organization has its administrator
     orgs.set_org(session, user=first, org=None, actor=admin)
     assert first.org_id is None and not first.org_admin
+
+
+def test_the_unique_index_settles_two_registrations_of_one_code(session, monkeypatch):
+    """As if both passed the check before either wrote: the index refuses the second."""
+    _register(session, _user(session, "a@example.com"))
+    monkeypatch.setattr(org_services, "_code_taken", lambda *args: False)
+    late = _user(session, "b@example.com")
+    with pytest.raises(Conflict, match="registered already"):
+        _register(session, late, name_en="Huawei again")
+    assert late.org_id is None
+    session.flush()  # the session goes on: the first organization stays
+    assert session.scalar(select(accounts.Organization.uscc)) == HUAWEI
