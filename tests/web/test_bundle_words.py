@@ -118,3 +118,20 @@ def test_the_api_tells_the_same_in_the_readers_language(
     assert answers["en"] == "scenario: 'space-mining' is not a sector of the scenario catalog"
     assert "`" not in answers["zh"] and "'space-mining'" in answers["zh"]
     assert re.search(r"[\u4e00-\u9fff]", answers["zh"])
+
+
+def test_every_problem_has_chinese_words_that_fit(app):
+    """Each code's Chinese exists, keeps every placeholder and pairs its backticks."""
+    from flask_babel import gettext
+
+    from challenges.problems import TEMPLATES
+
+    with app.test_request_context(headers=ZH):
+        wrong = []
+        for code, template in TEMPLATES.items():
+            words = gettext(template)
+            placeholders = set(re.findall(r"%\(\w+\)s", template))
+            fits = set(re.findall(r"%\(\w+\)s", words)) == placeholders
+            if words == template or not fits or words.count("`") != template.count("`"):
+                wrong.append(code)
+    assert not wrong
