@@ -19,6 +19,7 @@ from web.confirm import ask, confirmed
 from web.errors import translate
 from web.ext import db
 from web.i18n import lang
+from web.org_pages import STATES as ORG_STATES
 from web.roles import role_required
 
 bp = Blueprint("staff", __name__)
@@ -65,7 +66,13 @@ def admin():
         users=_users(session, request.args.get("q", "").strip()),
         search=request.args.get("q", "").strip(),
         orgs=organizations,
-        pending_orgs=[o for o in organizations if not o.approved],
+        org_states=ORG_STATES,
+        # Waiting for an administrator: a sponsor request or a verification.
+        pending_orgs=[
+            o
+            for o in organizations
+            if (o.sponsor_request == "pending" and not o.approved) or o.verification == "pending"
+        ],
         roles=[r.value for r in accounts.Role],
         # What a reference solution scored, next to "Approve": a challenge whose scorer
         # fails on it is visibly not ready.
