@@ -21,6 +21,7 @@ import requests
 from playwright.sync_api import expect
 
 from evaluator.models import Submission
+from tests.e2e.browser.conftest import SHOTS
 from tests.e2e.conftest import JIEBANG, _free_port
 from tests.web.test_mail_delivery import PASSWORD, USER, SmtpServer
 
@@ -134,6 +135,13 @@ def _text(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
+def _shot(page, name: str) -> None:
+    """A full-page screenshot named by the language the page is in (the story switches)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    language = "zh" if page.locator("html").get_attribute("lang") == "zh-CN" else "en"
+    page.screenshot(path=SHOTS / f"{language}-informed-{name}.png", full_page=True)
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
@@ -149,7 +157,6 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
     words,
     login,
     check,
-    shot,
     good_bundle_zip,
 ):
     zh, en = words["zh"], words["en"]
@@ -196,13 +203,21 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
     mail = _mail(smtp, "ada@example.com", TITLE["zh"])
     assert mail["Content-Language"] == "zh-CN"
     assert mail["Subject"] == zh("Announcement on %(challenge)s: %(title)s", **announced)
-    assert f"https://jiebang.example/challenges/{slug}/announcements#announcement-" in _text(mail)
+    body = _text(mail)
+    assert f"https://jiebang.example/challenges/{slug}/announcements#announcement-" in body
+    assert (
+        zh(
+            "The sponsor of %(challenge)s announced: %(title)s. Read it on the challenge page.",
+            **announced,
+        )
+        in body
+    )
     # Bo, whose mail is in English, reads the English.
     mail = _mail(smtp, "bo@example.com", TITLE["en"])
     assert mail["Subject"] == en(
         "Announcement on %(challenge)s: %(title)s", challenge=title["en"], title=TITLE["en"]
     )
-    assert mail["Content-Language"] != "zh-CN"
+    assert mail["Content-Language"] == "en"
 
     # 2. Ada asks in the Chinese interface; the sponsor answers publicly.
     ada.goto(f"/challenges/{slug}/questions")
@@ -211,7 +226,7 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
     ada.get_by_role("button", name=zh("Send the question")).click()
     asked = ada.locator("li.question").filter(has_text=QUESTION)
     expect(asked).to_contain_text(zh("waiting for an answer"))
-    shot(ada, "question-asked")
+    _shot(ada, "question-asked")
     sponsor.goto(f"/challenges/{slug}/questions")
     item = sponsor.locator("li.question").filter(has_text=QUESTION)
     item.get_by_label(en("Answer"), exact=True).fill(ANSWER)
@@ -249,17 +264,23 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
     times = revision.locator("tbody time")
     stamps = [times.nth(i).get_attribute("datetime") for i in (0, 1)]
     assert [_utc(dt.datetime.fromisoformat(t)) for t in stamps] == [closes, later]
-    shot(sponsor, "amendment-history")
+    _shot(sponsor, "amendment-history")
 
     # Ada sees the new deadline on the challenge page and the amendment announced.
     ada.goto(f"/challenges/{slug}")
     shown = ada.locator("time[data-countdown]").first.get_attribute("datetime")
     assert _utc(dt.datetime.fromisoformat(shown)) == later
     expect(ada.get_by_text(zh("Deadline"), exact=True).first).to_be_visible()
+    ada.goto(f"/challenges/{slug}/announcements")
+    latest = ada.locator("li.announcement").first
+    expect(latest.get_by_role("link", name=zh("Amendment"), exact=True)).to_be_visible()
+    expect(latest).to_contain_text(REASON)
+    expect(latest).to_contain_text("截止时间延长至")  # the amendment's Chinese notice
+    _shot(ada, "announcements")
     amended = zh("Amended: %(challenge)s", challenge=title["zh"])
     ada.goto("/notifications")
     expect(ada.get_by_role("link", name=amended)).to_be_visible()
-    shot(ada, "notifications")
+    _shot(ada, "notifications")
     assert _mail(smtp, "ada@example.com", amended)["Content-Language"] == "zh-CN"
     _mail(smtp, "bo@example.com", en("Amended: %(challenge)s", challenge=title["en"]))
 
@@ -269,7 +290,9 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
     expect(ada.locator("html")).to_have_attribute("lang", "en")
     quota = digits.daily_submissions
     used = "Used today: %(used)s of %(n)s (the count resets at midnight, %(tz)s)."
-    ids = []
+    ada.goto(f"/challenges/{slug}/team")
+    expect(ada.get_by_text(en(used, used=0, n=quota, tz=digits.timezone))).to_be_visible()
+    ids, places = [], []
     for _ in range(2):
         ada.goto(f"/challenges/{slug}/team")
         ada.get_by_label(en("Code bundle (zip)")).check()
@@ -277,12 +300,17 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
         ada.get_by_role("button", name=en("Submit"), exact=True).click()
         ada.wait_for_url("**/submissions/*", timeout=120_000)
         ids.append(int(ada.url.rstrip("/").rsplit("/", 1)[1]))
-    expect(ada.locator("#queue-place")).to_contain_text(
-        en("%(num)d submission ahead of it.", num=1)
-    )
+        places.append(ada.locator("#queue-place").text_content())
+    assert places[0].startswith(en("Next in the queue.")), places
+    assert places[1].startswith(en("%(num)d submission ahead of it.", num=1)), places
+    ada.goto(f"/challenges/{slug}/team")
+    expect(ada.get_by_text(en(used, used=2, n=quota, tz=digits.timezone))).to_be_visible()
+    ada.goto(f"/submissions/{ids[1]}")
     check(ada)
-    shot(ada, "submission-queued")
-    ada.once("dialog", lambda dialog: dialog.accept())
+    _shot(ada, "submission-queued")
+    # The button asks first, saying what cancelling means.
+    prompts = []
+    ada.once("dialog", lambda dialog: (prompts.append(dialog.message), dialog.accept()))
     ada.get_by_role("button", name=en("Cancel this queued submission")).click()
     expect(
         ada.get_by_text(
@@ -292,7 +320,15 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
             )
         )
     ).to_be_visible()
+    assert prompts == [
+        en(
+            "Cancel submission %(id)s? It will not be evaluated and will not count against "
+            "your quota.",
+            id=ids[1],
+        )
+    ]
     expect(ada.locator("[data-field=status]")).to_have_text(en("cancelled"))
+    _shot(ada, "submission-cancelled")
     ada.goto(f"/challenges/{slug}/team")
     expect(ada.get_by_text(en(used, used=1, n=quota, tz=digits.timezone))).to_be_visible()
     session.expire_all()
