@@ -77,29 +77,39 @@ def check_round_tag(tag: str | None) -> str | None:
     return tag
 
 
-def check_applicants(
-    *,
-    round_tag: str | None,
-    applicants: Applicants | None,
-    registration: RegistrationSpec | None,
-    closes_at: dt.datetime,
-) -> None:
-    """The rules across keys; raises ValueError naming the key."""
-    if registration is not None:
-        if registration.closes_at is not None and registration.closes_at >= closes_at:
-            raise Bad("schema.before_close", field="registration.closes_at")
-        freeze = registration.teams_freeze_at
-        if freeze is not None and freeze >= closes_at:
-            raise Bad("schema.before_close", field="registration.teams_freeze_at")
+def check_applicants(applicants: Applicants | None, *, round_tag: str | None):
+    """What ``applicants`` needs of the other keys (a ValueError names what is missing)."""
     if applicants is None:
-        return
-    if applicants.who != "individuals" and registration is None:
-        raise Bad("schema.apply_by_registration")
+        return None
     per = applicants.per_organization
     if per is not None and per.across == "round" and round_tag is None:
-        raise Bad("schema.round_needed", field="applicants.per_organization: across: round")
+        raise ValueError("per_organization across: round needs a round: tag")
     if applicants.bar_round_winners and round_tag is None:
-        raise Bad("schema.round_needed", field="applicants.bar_round_winners")
+        raise ValueError("bar_round_winners needs a round: tag")
+    return applicants
+
+
+def check_registration(
+    registration: RegistrationSpec | None,
+    *,
+    applicants: Applicants | None,
+    closes_at: dt.datetime | None,
+):
+    """Registration's dates come before the challenge closes; organizations and consortia
+    apply by registration."""
+    if registration is None:
+        if applicants is not None and applicants.who != "individuals":
+            raise ValueError(
+                "organizations and consortia apply by registration; "
+                "add registration: {mode: open} or {mode: approval}"
+            )
+        return None
+    if closes_at is not None:
+        for key in ("closes_at", "teams_freeze_at"):
+            value = getattr(registration, key)
+            if value is not None and value >= closes_at:
+                raise ValueError(f"{key} must be before the challenge's closes_at")
+    return registration
 
 
 def registration_json(registration: RegistrationSpec | None) -> dict | None:

@@ -8,12 +8,20 @@ import zoneinfo
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from challenges.applicant_schema import (
     Applicants,
     RegistrationSpec,
     check_applicants,
+    check_registration,
     check_round_tag,
 )
 from challenges.problems import Bad
@@ -273,22 +281,26 @@ class ChallengeSpec(Strict):
     proposal: ProposalStage | None = None
     round: str | None = None
     applicants: Applicants | None = None
-    registration: RegistrationSpec | None = None
+    registration: RegistrationSpec | None = Field(default=None, validate_default=True)
 
     @field_validator("round")
     @classmethod
     def _round(cls, tag: str | None) -> str | None:
         return check_round_tag(tag)
 
-    @model_validator(mode="after")
-    def _who_may_apply(self) -> ChallengeSpec:
-        check_applicants(
-            round_tag=self.round,
-            applicants=self.applicants,
-            registration=self.registration,
-            closes_at=self.closes_at,
+    @field_validator("applicants")
+    @classmethod
+    def _applicants(cls, applicants: Applicants | None, info: ValidationInfo):
+        return check_applicants(applicants, round_tag=info.data.get("round"))
+
+    @field_validator("registration")
+    @classmethod
+    def _registration(cls, registration: RegistrationSpec | None, info: ValidationInfo):
+        return check_registration(
+            registration,
+            applicants=info.data.get("applicants"),
+            closes_at=info.data.get("closes_at"),
         )
-        return self
 
     @field_validator("description")
     @classmethod

@@ -26,6 +26,7 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -230,6 +231,44 @@ class ChallengeForm(Form):
         ),
         render_kw={"rows": 4},
     )
+
+    # Who may apply (web.applicant_form; README "Who may apply").
+    round_tag = StringField(
+        _l("Round tag (optional)"),
+        validators=[Optional(), Length(max=64)],
+        description=_l("Groups challenges into a round, e.g. miit-ai-2026."),
+    )
+    applicants_who = SelectField(
+        _l("Who may apply"),
+        choices=[
+            SelectChoice("individuals", _l("anyone, in teams")),
+            SelectChoice("organizations", _l("organizations")),
+            SelectChoice("consortia", _l("organizations and consortia")),
+        ],
+        default="individuals",
+    )
+    max_partners = IntegerField(
+        _l("Partner organizations per consortium"),
+        validators=[Optional(), NumberRange(min=1, max=50)],
+        default=4,
+    )
+    registration_mode = SelectField(
+        _l("Registration"),
+        choices=[
+            SelectChoice("", _l("none: teams take part at once")),
+            SelectChoice("open", _l("open: approved at once")),
+            SelectChoice("approval", _l("approval: the sponsor decides")),
+        ],
+        default="",
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    teams_freeze_at = DateTimeLocalField(
+        _l("Teams freeze from (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    terms_en = TextAreaField(_l("Terms (English, markdown)"), render_kw={"rows": 4})
+    terms_zh = TextAreaField(_l("Terms (Chinese, markdown)"), render_kw={"rows": 4})
 
     def validate_closes_at(self, field) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:

@@ -10,6 +10,7 @@ import zoneinfo
 from werkzeug.utils import secure_filename
 
 from challenges.models import Challenge, FileRole
+from web import applicant_form
 from web.problems import message_html, words_html
 
 TEST_NAME, LABELS_NAME = "test.csv", "labels.csv"
@@ -47,6 +48,7 @@ def initial(item: Challenge) -> dict:
     }
     for name in (*LIMITS, "cpus", "memory_mb", "time_limit_s", "public_fraction"):
         data[name] = getattr(item, name)
+    data.update(applicant_form.initial(item))
     for target in item.targets:
         if "metric" in target:
             direction = "at_least" if "at_least" in target else "at_most"
@@ -135,10 +137,7 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
     }
     if keep is not None and keep.proposal:  # the form has no proposal fields: keep the bundle's
         spec["proposal"] = keep.proposal
-    if keep is not None:  # nor fields for who may apply: keep the bundle's (terms stay too)
-        kept = {"round": keep.round_tag, "applicants": keep.applicants}
-        kept["registration"] = keep.registration
-        spec.update({key: value for key, value in kept.items() if value})
+    spec.update(applicant_form.to_spec(form, zone=zone, keep=keep, files=files, where=where))
     return spec, files, where
 
 

@@ -201,23 +201,51 @@ def test_open_challenges_without_registration_are_as_before(client, world, sessi
     assert 'id="who-may-apply"' not in client.get("/challenges/parity/rules").get_data(as_text=True)
 
 
-def test_editing_a_draft_on_the_form_keeps_who_may_apply(client, world, session, bundle_dir):
+def test_the_challenge_form_sets_who_may_apply(client, world, session, bundle_dir):
     from challenges.models import Challenge
     from tests.web.test_sponsor_pages import FORM, _files, _post
 
     world.user("s@example.com", "sponsor", org=world.org("acme"))
     session.commit()
     login(client, "s@example.com")
-    _post(client, "/sponsor/challenges/new", {**FORM, **_files(bundle_dir)})
+    who = {
+        "applicants_who": "consortia",
+        "max_partners": "2",
+        "round_tag": "r1",
+        "registration_mode": "approval",
+        "registration_closes_at": "2027-02-01T00:00",
+        "terms_en": "Fair.",
+        "terms_zh": "公平。",
+    }
+    late = {**who, "registration_closes_at": "2027-04-01T00:00"}
+    response = _post(client, "/sponsor/challenges/new", {**FORM, **late, **_files(bundle_dir)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="registration_mode-error"' in page
+    assert "closes_at must be before" in page
+    _post(client, "/sponsor/challenges/new", {**FORM, **who, **_files(bundle_dir)})
     item = session.query(Challenge).one()
-    item.round_tag = "r1"
-    item.applicants = {"who": "consortia", "max_partners": 2, "verified": True}
-    item.registration = {"mode": "approval", "closes_at": "2027-02-01T00:00:00+08:00"}
-    registration.amend_terms(session, challenge=item, en="Fair.", zh="公平。", actor=None)
+    assert item.round_tag == "r1" and item.applicants["max_partners"] == 2
+    assert item.registration["mode"] == "approval"
+    assert item.registration["closes_at"].startswith("2027-02-01T00:00:00+08:00")
+    assert (item.terms_en, item.terms_zh, item.terms_version) == ("Fair.", "公平。", 1)
+    # A cap set in the bundle has no field: editing keeps it; the same terms keep their version.
+    item.applicants = {**item.applicants, "per_organization": {"limit": 2, "across": "round"}}
     session.commit()
-    response = _post(client, "/sponsor/challenges/port-damage/edit", {**FORM, "team_size": "4"})
+    form = client.get("/sponsor/challenges/port-damage/edit").get_data(as_text=True)
+    assert 'value="r1"' in form and "Fair." in form
+    response = _post(
+        client, "/sponsor/challenges/port-damage/edit", {**FORM, **who, "team_size": "4"}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     session.expire_all()
-    assert item.team_size == 4 and item.round_tag == "r1"
-    assert item.applicants["who"] == "consortia" and item.registration["mode"] == "approval"
-    assert (item.terms_en, item.terms_version) == ("Fair.", 1)
+    assert item.team_size == 4 and item.applicants["per_organization"]["limit"] == 2
+    assert item.terms_version == 1
+    _post(client, "/sponsor/challenges/port-damage/edit", {**FORM, **who, "terms_en": "Fairer."})
+    session.expire_all()
+    assert (item.terms_en, item.terms_version) == ("Fairer.", 2)
+    # Back to an open challenge: anyone, no registration.
+    back = {**FORM, "round_tag": "r1", "registration_mode": "", "applicants_who": "individuals"}
+    response = _post(client, "/sponsor/challenges/port-damage/edit", back)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    session.expire_all()
+    assert item.registration is None and item.applicants["who"] == "individuals"
