@@ -280,10 +280,15 @@ def review_org(
         session,
         kind=f"org.{state.value}",
         user_ids=admin_ids(session, org),
-        params={"org": org.display_name("en"), "org_id": org.id, "note": note},
+        params={"org": _names(org), "org_id": org.id, "note": note},
         link="/organization",
     )
     return org
+
+
+def _names(org: Organization) -> dict[str, str]:
+    """A notification's parameter: each reader sees the name in their language."""
+    return {"en": org.display_name("en"), "zh": org.display_name("zh")}
 
 
 def admin_ids(session: Session, org: Organization) -> list[int]:
@@ -333,7 +338,7 @@ def invite(
             session,
             kind="org.invited",
             user_ids=[invitee.id],
-            params={"org": org.display_name("en"), "org_id": org.id, "inviter": actor.name},
+            params={"org": _names(org), "org_id": org.id, "inviter": actor.name},
             link=f"/invitations/{token}",
         )
     return invitation, token

@@ -208,3 +208,20 @@ def test_an_invitee_without_an_account_signs_up_and_comes_back_to_the_invitation
     newcomer = accounts.get_user_by_email(session, "new@example.com")
     session.expire_all()
     assert owner.org_id is not None and newcomer.org_id == owner.org_id
+
+
+def test_notifications_name_the_organization_in_the_readers_language(world, session):
+    from jiebang import organizations as org_services
+    from jiebang.notifications import Notification
+    from web.notification_text import gettext_for, render_note
+
+    admin = world.user("admin@example.com", "admin")
+    owner = world.user("owner@example.com")
+    org = org_services.register_org(
+        session, user=owner, kind="enterprise", name_en="Huawei Technologies",
+        name_zh="华为技术有限公司", uscc=HUAWEI,
+    )  # fmt: skip
+    org_services.review_org(session, org=org, actor=admin, decision="verify")
+    note = session.scalar(select(Notification).where(Notification.user_id == owner.id))
+    assert render_note(note, "en", gettext_for("en")).title == "Verified: Huawei Technologies"
+    assert "华为技术有限公司" in render_note(note, "zh", gettext_for("zh")).title
