@@ -119,3 +119,15 @@ def test_the_trophy_is_our_icon_not_an_emoji(app, client, cast, session):
             assert not re.search("[\U0001f300-\U0001faff]", page), url
             icon = re.search(r'<svg class="icon trophy"[^>]*>', page)
             assert icon and 'aria-hidden="true"' in icon.group(0), url
+
+
+def test_no_template_or_module_draws_an_emoji():
+    """Emoji need an emoji font; our pages use icons of their own (templates/_icons.html)."""
+    from pathlib import Path
+
+    import web
+
+    root = Path(web.__file__).parent
+    emoji = re.compile("[\U0001f000-\U0001faff\u2b50\u2705\u274c]")
+    files = [*root.glob("templates/*.html"), *root.glob("*.py"), root / "static" / "app.js"]
+    assert [f.name for f in files if emoji.search(f.read_text("utf-8"))] == []
