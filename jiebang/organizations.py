@@ -229,8 +229,8 @@ def update_org(
     uscc: str = "",
 ) -> Organization:
     """Edit and (re)submit for verification: the organization waits ``pending`` again.
-    A verified organization's identity is fixed; an administrator of the platform can
-    refuse it to open it again."""
+    A verified organization's identity is fixed; an administrator of the platform may
+    send it back (``review_org``) to open it again."""
     require(session, actor, AccountAction.manage_org, org)
     if org.verification not in EDITABLE:
         raise Conflict("org", "A verified organization cannot be changed; ask an administrator.")
@@ -251,14 +251,16 @@ def review_org(
     session: Session, *, org: Organization, actor: User, decision: str, note: str = ""
 ) -> Organization:
     """An administrator verifies, refuses (with the reason) or asks for changes (saying
-    which) an organization that waits for it."""
+    which) an organization that waits for it, or sends a verified one back."""
     require(session, actor, AccountAction.verify_org)
     try:
         decision = Decision(decision)
     except ValueError:
         raise Invalid("decision", "Decide verify, refuse or request_changes.") from None
     note = note.strip()
-    if org.verification != Verification.pending:
+    # A verified organization may be sent back (its licence lapsed, a mistake found).
+    reopen = org.verification == Verification.verified and decision is not Decision.verify
+    if org.verification != Verification.pending and not reopen:
         raise Conflict("org", "This organization is not waiting for verification.")
     if decision is not Decision.verify and not note:
         raise Invalid("note", "Say why, so that the organization knows what to change.")

@@ -120,8 +120,15 @@ def test_an_admin_verifies_refuses_or_asks_for_changes_with_a_note(session):
         )
     kinds = [e.kind for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert kinds[-3:] == ["org.changes_requested", "org.submitted", "org.verified"]
+    with pytest.raises(Conflict, match="not waiting"):
+        org_services.review_org(session, org=org, actor=admin, decision="verify")
     told = session.scalars(select(Notification).where(Notification.user_id == owner.id))
     assert sorted(n.kind for n in told) == ["org.changes_requested", "org.verified"]
+    # A verified organization may be sent back; then it is open to edits again.
+    org_services.review_org(
+        session, org=org, actor=admin, decision="request_changes", note="Licence lapsed."
+    )
+    assert not org.is_verified and org.verified_at is None
 
 
 def test_a_refused_organization_may_be_corrected_and_submitted_again(session):
