@@ -283,7 +283,10 @@ def add_partner(
         session,
         kind="consortium.invited",
         user_ids=admins,
-        params={**_params(challenge, team), "org": org.name},
+        params={
+            **_params(challenge, team),
+            "org": {"en": org.display_name("en"), "zh": org.display_name("zh")},
+        },
         link="/consortium-invitations",
     )
     return row

@@ -17,7 +17,10 @@ from pathlib import Path
 from babel.support import NullTranslations, Translations
 
 import challenges.announcements  # noqa: F401  (registers the talk's kinds, for workers too)
-from challenges import proposal_notices  # noqa: F401  (the proposal stage's kinds, likewise)
+from challenges import (
+    proposal_notices,  # noqa: F401  (the proposal stage's kinds, likewise)
+    registration,  # noqa: F401  (registration's kinds, likewise)
+)
 from evaluator import messages
 from jiebang import organizations  # noqa: F401  (the organizations' kinds, likewise)
 from jiebang.notifications import KINDS, N_, Notification

@@ -249,3 +249,21 @@ def test_the_challenge_form_sets_who_may_apply(client, world, session, bundle_di
     assert response.status_code == 302, response.get_data(as_text=True)
     session.expire_all()
     assert item.registration is None and item.applicants["who"] == "individuals"
+
+
+def test_registration_notifications_read_in_each_language(world, session, cast):
+    from jiebang.notifications import Notification
+    from web.notification_text import gettext_for, render_note
+
+    _item, people = cast
+    from challenges.teams import team_of
+
+    team = team_of(session, user=people["alpha"], challenge=_item)
+    registration.add_partner(session, user=people["alpha"], team=team, org_slug="beta")
+    note = session.scalar(
+        select(Notification).where(Notification.user_id == people["beta-admin"].id)
+    )
+    assert note.kind == "consortium.invited"
+    assert render_note(note, "en", gettext_for("en")).title == "Confirm a consortium: Parity"
+    body = render_note(note, "zh", gettext_for("zh")).body
+    assert "奇偶" in body and "Alpha Team" in body
