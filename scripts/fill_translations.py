@@ -18,7 +18,13 @@ def main(source: str) -> None:
     with open(PO, "rb") as f:
         catalog = read_po(f, locale="zh")
     for message in catalog:
-        if message.id and message.id in table:
+        if not message.id:
+            continue
+        if message.pluralizable:  # keyed by the singular; Chinese has one form
+            singular = message.id[0]
+            if singular in table:
+                message.string = (table[singular],)
+        elif message.id in table:
             message.string = table[message.id]
     with open(PO, "wb") as f:
         write_po(f, catalog, width=100, omit_header=False)
