@@ -38,7 +38,7 @@ ANSWERED = notifications.register(
     Kind(
         "question.answered",
         N_("Your question on %(challenge)s is answered"),
-        N_("The sponsor of %(challenge)s answered your question %(question)s."),
+        N_("The sponsor of %(challenge)s answered your question: %(question)s"),
         audience=N_("the asker"),
     )
 )

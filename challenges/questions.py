@@ -28,7 +28,14 @@ from jiebang.policy import signed_in
 
 TEXT_MAX = 2_000
 ANSWER_MAX = 10_000
+EXCERPT = 80  # characters of the question its asker's notification quotes
 PAGE = 50
+
+
+def excerpt(text: str) -> str:
+    """The question's first words, on one line, for the asker's notification."""
+    line = " ".join(text.split())
+    return line if len(line) <= EXCERPT else line[: EXCERPT - 1] + "…"
 
 
 def ask(session: Session, *, challenge: Challenge, user: User, text: str) -> Question:
@@ -75,7 +82,7 @@ def answer(
         session,
         kind=ANSWERED.name,
         user_ids=[question.asker_id],
-        params={"challenge": titles(challenge), "question": question.id},
+        params={"challenge": titles(challenge), "question": excerpt(question.text)},
         link=f"/challenges/{challenge.slug}/questions#question-{question.id}",
     )
     return question

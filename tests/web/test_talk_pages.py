@@ -220,6 +220,22 @@ def test_the_talk_notifications_read_in_words(session, people, published):
     assert "amendment 1" in text.body and "English summary" in text.body
 
 
+def test_the_asker_is_told_which_question_was_answered(session, people, published):
+    """The notification quotes the question (its first words), not its number."""
+    from jiebang.notifications import Notification
+    from web.notification_text import render_note
+
+    long = "Is the test set\n drawn like the training set? " + "x" * 200
+    asked = questions.ask(session, challenge=published, user=people["a1"], text=long)
+    questions.answer(session, question=asked, actor=people["sponsor"], text="Yes.", public=True)
+    note = session.query(Notification).filter_by(kind="question.answered").one()
+    body = render_note(note, "en", lambda s: s).body
+    assert body.startswith(
+        "The sponsor of Parity answered your question: Is the test set drawn like the training"
+    )
+    assert body.endswith("x…") and len(note.params["question"]) == questions.EXCERPT
+
+
 def test_a_closed_challenge_is_not_amended(client, people, session, published):
     import datetime as dt
 

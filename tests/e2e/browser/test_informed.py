@@ -244,7 +244,9 @@ def test_teams_hear_of_announcements_answers_amendments_and_a_cancelled_submissi
     ada.goto("/notifications")
     answered = zh("Your question on %(challenge)s is answered", challenge=title["zh"])
     expect(ada.get_by_role("link", name=answered)).to_be_visible()
-    assert _mail(smtp, "ada@example.com", answered)["Content-Language"] == "zh-CN"
+    expect(ada.locator("li.notification").filter(has_text=answered)).to_contain_text(QUESTION)
+    mail = _mail(smtp, "ada@example.com", answered)
+    assert mail["Content-Language"] == "zh-CN" and QUESTION in _text(mail)
 
     # 3. The sponsor extends the deadline by a week, with a reason.
     closes = _utc(digits.closes_at)
