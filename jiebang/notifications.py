@@ -33,6 +33,7 @@ from jiebang.errors import Invalid
 
 LANGUAGES = ("en", "zh")
 OUTBOX_KEY = "jiebang.notifications.outbox"  # session.info: rows to enqueue after commit
+MAX_ID = 2**31 - 1  # the largest INTEGER key on PostgreSQL
 
 
 def N_(text: str) -> str:  # the name Babel extracts by default
@@ -362,7 +363,7 @@ def list_for(
 ) -> list[Notification]:
     """Newest first; ``before_id`` pages on."""
     query = select(Notification).where(Notification.user_id == user_id, Notification.site.is_(True))
-    if before_id is not None:
+    if before_id is not None and before_id <= MAX_ID:  # larger: before every row
         query = query.where(Notification.id < before_id)
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
@@ -374,7 +375,7 @@ def mark_read(session: Session, user_id: int, ids: Iterable[int] | None = None) 
         Notification.user_id == user_id, Notification.read_at.is_(None)
     )
     if ids is not None:
-        query = query.where(Notification.id.in_(list(ids)))
+        query = query.where(Notification.id.in_([i for i in ids if 0 < i <= MAX_ID]))
     return session.execute(query.values(read_at=utcnow())).rowcount
 
 

@@ -36,7 +36,7 @@ def view(note: notifications.Notification) -> s.NotificationView:
     tag="notifications",
     scope="read",
     query={
-        "before": {"type": "integer", "minimum": 1},
+        "before": {"type": "integer", "minimum": 1, "maximum": notifications.MAX_ID},
         "limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
     },
 )

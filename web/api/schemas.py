@@ -456,7 +456,7 @@ class NotificationList(Out):
 
 
 class NotificationsRead(Body):
-    ids: list[int] | None = None  # absent or null: all of yours
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = None  # absent or null: all
 
 
 class NotificationsMarked(Out):
