@@ -9,9 +9,12 @@ from CSRF: it changes only what the signed token names, and only to "no mail".
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from jiebang import audit, notifications
 from jiebang.errors import ServiceError
@@ -22,6 +25,7 @@ from web.i18n import LANGUAGES, lang
 from web.notification_jobs import ALL_KINDS, install, read_unsubscribe_token
 from web.notification_text import render_note
 
+log = logging.getLogger(__name__)
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
@@ -36,7 +40,11 @@ def init_app(app: Flask) -> None:
         def unread_notifications() -> int:
             if not current_user.is_authenticated:
                 return 0
-            return notifications.unread_count(db(), current_user.id)
+            try:
+                return notifications.unread_count(db(), current_user.id)
+            except SQLAlchemyError:  # an error page after a failed transaction still shows
+                log.warning("could not count unread notifications", exc_info=True)
+                return 0
 
         return {"unread_notifications": unread_notifications}
 
