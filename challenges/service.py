@@ -327,7 +327,11 @@ def _staged(
             with open(root / name, "wb") as out:
                 shutil.copyfileobj(stream, out)
         for stored in keep.files if keep is not None else ():
-            if stored.name not in files and stored.name not in RESERVED_NAMES:
+            if stored.name in files or stored.name in RESERVED_NAMES:
+                continue
+            if stored.is_folder:  # one tar blob (challenges.folders): a folder again
+                folders.unpack(blobs.path(stored.sha256), root / stored.name.rstrip("/"))
+            else:
                 shutil.copyfile(blobs.path(stored.sha256), root / stored.name)
         (root / "README.md").write_text(description_md, "utf-8")
         description: str | dict = "README.md"

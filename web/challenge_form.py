@@ -294,6 +294,10 @@ def make_form(*, orgs, editing: Challenge | None, **kwargs) -> ChallengeForm:
         SelectChoice(m.name, f"{m.title_zh if language == 'zh' else m.title_en} ({m.name})")
         for m in METRICS.values()
     ]
+    if editing is not None and editing.scoring is not None:  # the program's own metrics
+        form.metric.choices = [
+            SelectChoice(m.name, f"{m.title(language)} ({m.name})") for m in editing.metrics
+        ]
     form.sponsor.choices = [SelectChoice(o.slug, o.name) for o in orgs]
     if editing is not None:
         form.slug.render_kw = {"readonly": True}

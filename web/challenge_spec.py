@@ -50,6 +50,8 @@ def initial(item: Challenge) -> dict:
         data[name] = getattr(item, name)
     data.update(applicant_form.initial(item))
     for target in item.targets:
+        if "metric" in target and target["metric"] != item.metric:
+            continue  # the form edits the ranking metric's target; the others are kept
         if "metric" in target:
             direction = "at_least" if "at_least" in target else "at_most"
             data["target_direction"], data["target_value"] = direction, target[direction]
@@ -135,13 +137,36 @@ def to_spec(form, *, sponsor: str, keep: Challenge | None) -> tuple[dict, dict, 
         },
         "show_logs": bool(form.show_logs.data),
     }
-    if keep is not None and keep.proposal:  # the form has no proposal fields: keep the bundle's
-        spec["proposal"] = keep.proposal
+    if keep is not None:
+        _keep_unformed(spec, keep)
     spec.update(applicant_form.to_spec(form, zone=zone, keep=keep, files=files, where=where))
     return spec, files, where
 
 
 SAMPLE_NAME = "sample_submission.csv"
+
+# What a bundle may say that the form has no fields for: kept as stored on each edit.
+UNFORMED_FILES = (
+    ("items", FileRole.items),
+    ("sample_inputs", FileRole.sample_inputs),
+    ("sample_labels", FileRole.sample_labels),
+)
+
+
+def _keep_unformed(spec: dict, keep: Challenge) -> None:
+    """The stored proposal stage, scoring program and items/sample files stay as the
+    bundle gave them: the form edits the rest and must not drop these."""
+    if keep.proposal:
+        spec["proposal"] = keep.proposal
+    others = [t for t in keep.targets if t.get("metric") not in (None, spec["metric"])]
+    spec["targets"] = [*spec["targets"], *others]
+    for key, role in UNFORMED_FILES:
+        stored = keep.file_with(role)
+        if stored is not None:
+            spec["data"][key] = stored.name
+    program = keep.file_with(FileRole.scoring_program)
+    if keep.scoring is not None and program is not None:
+        spec["scoring"] = {**keep.scoring, "program": program.name}
 
 
 def _sample_submission(form, files: dict, where: dict, keep: Challenge | None) -> str | None:
