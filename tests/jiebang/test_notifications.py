@@ -137,3 +137,35 @@ def test_announcements_are_sent_once_per_challenge(world, session):
     assert [n.kind for n in _rows(session, player.id)] == ["challenge.closing_soon"]
     kinds = [n.kind for n in _rows(session, sponsor.id)]
     assert "challenge.opened" in kinds and "challenge.closing_soon" not in kinds
+
+
+def test_mail_settings_read_the_password_file_and_either_from_name(tmp_path, monkeypatch):
+    from jiebang import mail
+    from jiebang.settings import load_settings
+
+    secret = tmp_path / "smtp-password"
+    secret.write_text("from-the-file\n")
+    monkeypatch.setenv("JIEBANG_SMTP_FROM", "Jiebang <mail@example.org>")
+    settings = load_settings(
+        data_dir=tmp_path, smtp_password_file=secret, public_url="https://x.example/"
+    )
+    assert settings.smtp_password == "from-the-file"
+    assert settings.mail_from == "Jiebang <mail@example.org>"
+    assert settings.public_url == "https://x.example"
+    assert not mail.enabled(settings)  # no host: no mail
+    with pytest.raises(mail.MailNotConfigured):
+        mail.send(settings, mail.Mail(to="a@example.org", subject="s", text="t", html="h"))
+    message = mail.build(
+        settings,
+        mail.Mail(
+            to="a@example.org",
+            subject="s",
+            text="t",
+            html="<p>h</p>",
+            language="zh",
+            unsubscribe_url="https://x.example/notifications/unsubscribe/tok",
+        ),
+    )
+    assert message["Content-Language"] == "zh-CN"
+    assert message["List-Unsubscribe"] == "<https://x.example/notifications/unsubscribe/tok>"
+    assert message.get_body(("html",)).get_content().strip() == "<p>h</p>"
