@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("added_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("confirmed_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("confirmed_by", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
-        sa.UniqueConstraint("team_id", "org_id"),
+        sa.UniqueConstraint("team_id", "org_id", name="uq_team_organizations_team_id"),
     )
     op.create_index("ix_team_organizations_team_id", "team_organizations", ["team_id"])
     op.create_index("ix_team_organizations_org_id", "team_organizations", ["org_id"])
@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("terms_version", sa.Integer(), nullable=False),
         sa.Column("terms_accepted_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("terms_accepted_by", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
-        sa.UniqueConstraint("team_id"),
+        sa.UniqueConstraint("team_id", name="uq_registrations_team_id"),
     )
     op.create_index("ix_registrations_challenge_id", "registrations", ["challenge_id"])
 
