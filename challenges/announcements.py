@@ -30,7 +30,7 @@ AMENDED = notifications.register(
     Kind(
         "challenge.amended",
         N_("Amended: %(challenge)s"),
-        N_("The sponsor amended %(challenge)s (amendment %(number)s): %(title)s."),
+        N_("The sponsor amended %(challenge)s. %(title)s."),
         audience=N_("the teams' members"),
     )
 )

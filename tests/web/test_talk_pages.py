@@ -217,7 +217,7 @@ def test_the_talk_notifications_read_in_words(session, people, published):
     note = session.query(Notification).filter_by(kind="challenge.amended").first()
     text = render_note(note, "en", lambda s: s)
     assert text.title == "Amended: Parity"
-    assert "amendment 1" in text.body and "English summary" in text.body
+    assert text.body == "The sponsor amended Parity. Amendment 1: English summary."
 
 
 def test_the_asker_is_told_which_question_was_answered(session, people, published):
