@@ -20,14 +20,13 @@ import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-import challenges.applicants  # noqa: F401
+import challenges.applicants
+import challenges.proposal_models
 import challenges.talk_models  # noqa: F401
-import challenges.proposal_models  # noqa: F401
 import evaluator.models  # noqa: F401  (every table in Base.metadata)
 import jiebang.audit
-import jiebang.notifications  # noqa: F401
-import jiebang.organizations  # noqa: F401
-import jiebang.organizations  # noqa: F401
+import jiebang.notifications
+import jiebang.organizations
 import jiebang.tokens  # noqa: F401
 import leaderboards.models  # noqa: F401
 from jiebang import migrate
