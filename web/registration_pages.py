@@ -17,6 +17,7 @@ from challenges.team_rules import applicant_kind, registration_closes_at, teams_
 from challenges.teams import get_team, team_of
 from jiebang.db import utcnow
 from jiebang.errors import NotFound, ServiceError
+from web.board_csv import safe_text
 from web.errors import translate
 from web.ext import db
 from web.roles import allowed_or_404
@@ -223,10 +224,10 @@ def sponsor_csv(slug: str):
         writer.writerow(
             [
                 r.team_id,
-                session.get(Team, r.team_id).name,
+                safe_text(session.get(Team, r.team_id).name),
                 r.status,
-                "; ".join(f"{o.org.name} ({o.role})" for o in rows),
-                "; ".join(o.org.uscc or "" for o in rows),
+                safe_text("; ".join(f"{o.org.name} ({o.role})" for o in rows)),
+                safe_text("; ".join(o.org.uscc or "" for o in rows)),
                 r.terms_version,
             ]
         )

@@ -1,0 +1,31 @@
+"""Attacks on the new pages (security review): the registrations CSV keeps a team's or
+an organization's name that starts like a formula as text (CSV injection)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from challenges import registration
+from challenges.models import Team
+from tests.web.test_registration_pages import RULES, login
+
+
+def test_registrations_csv_names_like_formulas_stay_text(client, world, session):
+    item = world.challenge(
+        opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00", **RULES
+    )
+    world.user("s@example.com", "sponsor", org=world.org())
+    org = world.org("evil")
+    org.name = '=HYPERLINK("http://evil.example","x")'
+    org.verification = "verified"
+    lead = world.user("lead@evil.example.com", org=org)
+    team = world.team(item, lead, name="@SUM(1+1)*cmd|' /C calc'!A0")
+    session.commit()
+    registration.apply(session, user=lead, team=session.get(Team, team.id), terms_version=1)
+    session.commit()
+    login(client, "s@example.com")
+    text = client.get("/challenges/parity/registrations.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][1] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert rows[1][3].startswith("'=HYPERLINK(")
