@@ -3,7 +3,7 @@ requests; refusals and requests for changes carry a note the organization reads.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, select
@@ -11,8 +11,7 @@ from sqlalchemy import case, select
 from jiebang import accounts
 from jiebang import organizations as services
 from jiebang import orgs as sponsor_services
-from jiebang.errors import ServiceError
-from web.errors import translate
+from web.acting import act
 from web.ext import db
 from web.org_pages import KINDS, STATES
 from web.roles import role_required
@@ -40,15 +39,7 @@ def _org(org_id: int) -> accounts.Organization:
 
 
 def _decide(action, success: str):
-    session = db()
-    try:
-        action(session)
-        session.commit()
-        flash(success, "success")
-    except ServiceError as exc:
-        session.rollback()
-        flash(translate(exc), "error")
-    return redirect(url_for("org_admin.index"))
+    return act(action, success, url_for("org_admin.index"))
 
 
 @bp.post("/admin/orgs/<id:org_id>/verify")

@@ -27,6 +27,7 @@ from jiebang.accounts import OrgKind, User
 from jiebang.db import utcnow
 from jiebang.errors import ServiceError
 from jiebang.organizations import CODED_KINDS, EDITABLE, OrgInvitation
+from web.acting import act
 from web.errors import translate
 from web.ext import db
 from web.forms import Form, OrgRequestForm, valid_email
@@ -202,15 +203,7 @@ def invite():
 
 
 def _act(action, success: str):
-    session = db()
-    try:
-        action(session)
-        session.commit()
-        flash(success, "success")
-    except ServiceError as exc:
-        session.rollback()
-        flash(translate(exc), "error")
-    return redirect(url_for("organizations.mine"))
+    return act(action, success, url_for("organizations.mine"))
 
 
 @bp.post("/organization/invitations/<id:invitation_id>/revoke")

@@ -15,7 +15,7 @@ from challenges.teams import team_of
 from jiebang.accounts import User, normalize_email
 from jiebang.db import utcnow
 from jiebang.errors import NotFound, ServiceError
-from web.errors import translate
+from web.acting import finish
 from web.ext import db, services
 from web.proposal_files import send_proposal
 from web.roles import allowed_or_404
@@ -48,15 +48,7 @@ def _staged(slug: str):
 
 
 def _done(exc: ServiceError | None, target: str, message: str = "", **values):
-    session = db()
-    if exc is None:
-        session.commit()
-        if message:
-            flash(message, "success")
-    else:
-        session.rollback()
-        flash(translate(exc), "error")
-    return redirect(url_for(target, **values))
+    return finish(exc, url_for(target, **values), message)
 
 
 # --- a team --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from challenges.team_rules import applicant_kind, registration_closes_at, teams_
 from challenges.teams import get_team, team_of
 from jiebang.db import utcnow
 from jiebang.errors import NotFound, ServiceError
+from web.acting import finish
 from web.board_csv import safe_text
 from web.errors import translate
 from web.ext import db
@@ -37,15 +38,7 @@ def _asking(slug: str) -> Challenge:
 
 
 def _done(exc: ServiceError | None, target: str, message: str = "", **values):
-    session = db()
-    if exc is None:
-        session.commit()
-        if message:
-            flash(message, "success")
-    else:
-        session.rollback()
-        flash(translate(exc), "error")
-    return redirect(url_for(target, **values))
+    return finish(exc, url_for(target, **values), message)
 
 
 def _rules(item: Challenge) -> dict:

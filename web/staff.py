@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -13,10 +13,10 @@ from challenges.models import Challenge, ChallengeJudge, Status
 from evaluator import dryrun
 from jiebang import accounts
 from jiebang import orgs as org_services
-from jiebang.errors import NotFound, ServiceError
+from jiebang.errors import NotFound
 from leaderboards.lifecycle import close_now
+from web.acting import act as _act
 from web.confirm import ask, confirmed
-from web.errors import translate
 from web.ext import db
 from web.i18n import lang
 from web.org_pages import STATES as ORG_STATES
@@ -32,19 +32,6 @@ ORDER = {
     Status.closed: 3,
     Status.judging: 4,
 }
-
-
-def _act(action, success: str, back: str):
-    """Run a service action, commit, and say how it went."""
-    session = db()
-    try:
-        action(session)
-        session.commit()
-        flash(success, "success")
-    except ServiceError as exc:
-        session.rollback()
-        flash(translate(exc), "error")
-    return redirect(back)
 
 
 @bp.get("/admin")
