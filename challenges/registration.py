@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import column, func, select, table, update
 from sqlalchemy.orm import Session
 
+from challenges.announcements import clean_text
 from challenges.applicant_schema import registration_json
 from challenges.applicants import LIVE, OrgRole, Registration, RegStatus, TeamOrganization
 from challenges.eligibility import registration_of, requires_registration
@@ -57,6 +58,8 @@ for _kind in (
     ),
 ):
     notifications.register(_kind)
+
+REASON_MAX = 2_000  # a refusal's reason: the team reads it on its page and in a mail
 
 # The awards table belongs to leaderboards, a layer above; the bar on earlier winners
 # reads only which team won which challenge, by name, without importing it.
@@ -507,7 +510,7 @@ def decide(
     reg = registration_of(session, team.id)
     if reg is None or reg.status not in LIVE:
         raise NotFound("registration", "Team %(id)s has no registration to decide.", id=team.id)
-    reason = reason.strip()
+    reason = clean_text(reason, field="reason", high=REASON_MAX, required=False)
     if approve:
         if reg.status != RegStatus.pending.value:
             raise Conflict("registration", "This registration is approved already.")

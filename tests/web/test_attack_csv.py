@@ -29,3 +29,30 @@ def test_registrations_csv_names_like_formulas_stay_text(client, world, session)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][1] == "'@SUM(1+1)*cmd|' /C calc'!A0"
     assert rows[1][3].startswith("'=HYPERLINK(")
+
+
+def test_a_refusals_reason_on_the_page_is_capped_as_over_the_api(client, world, session):
+    item = world.challenge(
+        opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00", **RULES
+    )
+    world.user("s@example.com", "sponsor", org=world.org())
+    org = world.org("alpha")
+    org.verification = "verified"
+    lead = world.user("lead@alpha.example.com", org=org)
+    team = world.team(item, lead, name="Alpha Team")
+    session.commit()
+    registration.apply(session, user=lead, team=session.get(Team, team.id), terms_version=1)
+    session.commit()
+    login(client, "s@example.com")
+    url = f"/challenges/parity/registrations/{team.id}/decision"
+    page = client.post(url, data={"decision": "refuse", "reason": "x" * 100_000})
+    session.expire_all()
+    assert registration.registration_of(session, team.id).status == "pending"
+    assert page.status_code == 302
+    client.post(url, data={"decision": "refuse", "reason": "Out of scope\x00"})
+    session.expire_all()
+    assert registration.registration_of(session, team.id).status == "pending"
+    client.post(url, data={"decision": "refuse", "reason": "Out of scope"})
+    session.expire_all()
+    got = registration.registration_of(session, team.id)
+    assert (got.status, got.reason) == ("refused", "Out of scope")
