@@ -225,3 +225,14 @@ def test_notifications_name_the_organization_in_the_readers_language(world, sess
     note = session.scalar(select(Notification).where(Notification.user_id == owner.id))
     assert render_note(note, "en", gettext_for("en")).title == "Verified: Huawei Technologies"
     assert "华为技术有限公司" in render_note(note, "zh", gettext_for("zh")).title
+
+
+def test_the_organization_page_shows_the_short_name_a_consortium_lead_types(client, world, session):
+    """A lead adds a partner by its short name (made from the English name it was first
+    registered with, and kept when the name is corrected): the partner's page says it."""
+    world.user("owner@example.com")
+    session.commit()
+    _login(client, "owner@example.com")
+    assert _register(client, name_en="Huawei Tech").status_code == 302
+    page = client.get("/organization").get_data(as_text=True)
+    assert re.search(r'id="org-slug"><code>huawei-tech</code>', page)
