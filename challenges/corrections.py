@@ -165,7 +165,10 @@ def _later_deadline(challenge: Challenge, value: object, now: dt.datetime) -> dt
         raise Invalid(
             DEADLINE, "Give the new deadline with its time zone, e.g. 2027-03-01T00:00:00+08:00."
         )
-    value = value.astimezone(dt.UTC)
+    try:
+        value = value.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59-14:00 is past the calendar in UTC
+        raise Invalid(DEADLINE, "Give a deadline before the year 9999.") from None
     if value < challenge.closes_at:
         raise Invalid(
             DEADLINE,

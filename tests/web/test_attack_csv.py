@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from challenges import registration
 from challenges.models import Team
 from tests.web.test_registration_pages import RULES, login
@@ -56,3 +58,21 @@ def test_a_refusals_reason_on_the_page_is_capped_as_over_the_api(client, world, 
     session.expire_all()
     got = registration.registration_of(session, team.id)
     assert (got.status, got.reason) == ("refused", "Out of scope")
+
+
+@pytest.mark.parametrize(
+    "closes_at",
+    ["9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59.999999-00:01", "+10000-01-01T00:00:00"],
+)
+def test_a_deadline_past_the_calendar_is_refused_not_a_500(
+    client, world, session, published, token_for, closes_at
+):
+    sponsor = world.user("s@example.com", "sponsor", org=world.org())
+    session.commit()
+    response = client.post(
+        "/api/v1/challenges/parity/amend",
+        json={"changes": {"closes_at": closes_at}, "reason": "More time."},
+        headers=token_for(sponsor, "manage"),
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "closes_at"
