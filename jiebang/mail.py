@@ -45,7 +45,9 @@ def build(settings: Settings, mail: Mail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    # One line: a title a sponsor typed with a line break (an announcement over the API)
+    # would make the header refuse the mail (ValueError), so that no member gets it.
+    message["Subject"] = " ".join(mail.subject.split())
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="jiebang")
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
