@@ -339,3 +339,6 @@ def test_consortia_apply_are_shortlisted_and_only_the_shortlisted_submit(
     expect(
         anyone.get_by_text(tr("Submission received; it is queued for evaluation."))
     ).to_be_visible()
+    anyone.goto("/challenges/handwritten-digits/team")
+    status = anyone.locator("table.board tbody tr").first.locator("[data-field=status]")
+    expect(status).to_have_text(tr("scored"), timeout=240_000)
