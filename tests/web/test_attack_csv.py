@@ -76,3 +76,17 @@ def test_a_deadline_past_the_calendar_is_refused_not_a_500(
     )
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "closes_at"
+
+
+def test_marking_very_many_notifications_read_is_no_server_error(client, world, session, token_for):
+    """PostgreSQL takes at most 65,535 parameters a statement; a list past that was a
+    500 there; now a list of more than 1,000 ids is refused, naming the field."""
+    user = world.user("a1@example.com")
+    session.commit()
+    response = client.post(
+        "/api/v1/notifications/read",
+        json={"ids": list(range(1, 70_001))},
+        headers=token_for(user, "read"),
+    )
+    assert response.status_code == 400, response.status_code
+    assert response.get_json()["error"]["field"] == "ids"

@@ -456,7 +456,8 @@ class NotificationList(Out):
 
 
 class NotificationsRead(Body):
-    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = None  # absent or null: all
+    # absent or null: all; at most 1,000 (PostgreSQL takes 65,535 parameters a statement)
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(None, max_length=1000)
 
 
 class NotificationsMarked(Out):
