@@ -57,14 +57,12 @@ def zh(catalog):
 
 
 @pytest.fixture
-def listed(world, session, blobs, digits, digits_bundle, tmp_path, server):
-    """The example challenge stays open to anyone (as before). Its sponsor loads a second
-    bundle, a draft: verified consortia only, approval, terms in both languages and a
-    proposal stage with a shortlist of two. The people: the sponsor's member, an
-    administrator, an outside expert, one person per company and one participant."""
-    from challenges import service
-    from challenges.bundle import open_bundle
-
+def listed(world, session, digits, digits_bundle, tmp_path, server, cli):
+    """The example challenge stays open to anyone (as before). Its sponsor loads a
+    second bundle with `jiebang challenges load`, a draft: verified consortia only,
+    approval, terms in both languages and a proposal stage with a shortlist of two. The
+    people: the sponsor's member, an administrator, an outside expert, one person per
+    company and one participant."""
     root = tmp_path / "consortia"
     shutil.copytree(digits_bundle, root)
     spec = yaml.safe_load((root / "challenge.yaml").read_text())
@@ -88,8 +86,7 @@ def listed(world, session, blobs, digits, digits_bundle, tmp_path, server):
     (root / "challenge.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True))
     (root / "TERMS.md").write_text(TERMS_EN + "\n")
     (root / "TERMS.zh.md").write_text(TERMS_ZH + "\n")
-    with open_bundle(root) as bundle:
-        listed = service.create_from_bundle(session, bundle=bundle, blobs=blobs)
+    assert cli("challenges", "load", str(root)) == f"loaded {SLUG} (draft)"
     world.user("sponsor@example.com", "sponsor", org=digits.sponsor)
     world.user("admin@example.com", "admin")
     world.user("expert@example.com")
@@ -97,7 +94,6 @@ def listed(world, session, blobs, digits, digits_bundle, tmp_path, server):
     for slug in ORGS:
         world.user(f"lead@{slug}.example.com")
     session.commit()
-    return listed
 
 
 def _team_ids(session) -> dict[str, int]:
