@@ -21,6 +21,7 @@ from leaderboards.board import public_board
 from leaderboards.cache import kept_text
 from leaderboards.decision import award_of
 from web import board_csv, stats
+from web.errors import translate
 from web.ext import cached_board, db, services
 from web.forms import JoinForm, SubmitForm, TeamForm
 from web.roles import allowed_or_404
@@ -195,6 +196,11 @@ def _board_html(item: Challenge, page, team, *, private: bool) -> Markup:
     return Markup(kept_text(services().cache, page, variant, make))
 
 
+def _submit_refusal(session, item: Challenge, team) -> str | None:
+    refused = eligibility.submit_refusal(session, challenge=item, team=team, now=utcnow())
+    return translate(refused) if refused else None
+
+
 @bp.get("/team")
 @login_required
 def team(slug: str):
@@ -211,6 +217,9 @@ def team(slug: str):
         )
         context.update(
             registration=eligibility.registration_of(session, mine.id),
+            # Why the team may not submit now (registration, terms, shortlist), said before
+            # an upload rather than after it; intake checks it again.
+            submit_refusal=_submit_refusal(session, item, mine),
             submissions=list(subs),
             submit_form=SubmitForm(),
             members=sorted(mine.memberships, key=lambda m: m.joined_at),
