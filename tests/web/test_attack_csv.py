@@ -90,3 +90,27 @@ def test_marking_very_many_notifications_read_is_no_server_error(client, world, 
     )
     assert response.status_code == 400, response.status_code
     assert response.get_json()["error"]["field"] == "ids"
+
+
+def test_registration_times_over_the_api_are_iso_8601(client, world, session, token_for):
+    """The API's times are ISO 8601 as its OpenAPI says (date-time); the registration
+    API answered 'Sat, 05 Dec 2026 08:17:14 GMT' (Flask's default for a datetime)."""
+    import datetime as dt
+
+    item = world.challenge(
+        opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00", **RULES
+    )
+    org = world.org("alpha")
+    org.verification = "verified"
+    lead = world.user("lead@alpha.example.com", org=org)
+    world.team(item, lead, name="Alpha Team")
+    session.commit()
+    response = client.post(
+        "/api/v1/challenges/parity/registration",
+        json={"terms_version": 0},
+        headers=token_for(lead, "submit"),
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    dt.datetime.fromisoformat(body["registration"]["submitted_at"])
+    dt.datetime.fromisoformat(body["rules"]["closes_at"])

@@ -3,9 +3,9 @@ sponsor's and administrators' answers (every reviewer's) and a reviewer's (their
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field
+
+from web.api.schemas import IsoTime
 
 
 class ProposalFile(BaseModel):
@@ -14,7 +14,7 @@ class ProposalFile(BaseModel):
     filename: str
     size: int
     sha256: str
-    uploaded_at: dt.datetime
+    uploaded_at: IsoTime
 
 
 class ReleasedComment(BaseModel):
@@ -25,7 +25,7 @@ class ReleasedComment(BaseModel):
 class ProposalState(BaseModel):
     """A team's own view: its proposal, the due date, and the result once final."""
 
-    due: dt.datetime
+    due: IsoTime
     open: bool
     final: bool
     shortlisted: bool | None = Field(description="null until the shortlist is final")
@@ -81,7 +81,7 @@ class ReviewerView(BaseModel):
     user_id: int
     name: str
     email: str
-    assigned_at: dt.datetime
+    assigned_at: IsoTime
 
 
 class ReviewerList(BaseModel):

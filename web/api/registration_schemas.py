@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from web.api.schemas import IsoTime
 
 
 class TeamOrg(BaseModel):
@@ -27,8 +28,8 @@ class Rules(BaseModel):
     who: Literal["individuals", "organizations", "consortia"] = "individuals"
     round: str | None = None
     max_partners: int | None = None
-    closes_at: dt.datetime | None = None
-    teams_freeze_at: dt.datetime | None = None
+    closes_at: IsoTime | None = None
+    teams_freeze_at: IsoTime | None = None
     terms_version: int = 0
     terms_en: str = ""
     terms_zh: str = ""
@@ -39,10 +40,10 @@ class RegistrationView(BaseModel):
     team: str
     status: Literal["pending", "approved", "refused", "withdrawn"]
     reason: str = ""
-    submitted_at: dt.datetime
-    decided_at: dt.datetime | None = None
+    submitted_at: IsoTime
+    decided_at: IsoTime | None = None
     terms_version: int
-    terms_accepted_at: dt.datetime | None = None
+    terms_accepted_at: IsoTime | None = None
     terms_current: bool
     organizations: list[TeamOrg]
 
