@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, column, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -389,6 +389,14 @@ def accept(session: Session, *, token: str, user: User) -> Organization:
             org=user.org.display_name("en") if user.org else str(user.org_id),
         )
     org = invitation.org
+    if org.approved and (title := _competing_in(session, user, org)) is not None:
+        raise Conflict(
+            "invitation",
+            "You are in a team of %(challenge)s, which %(org)s sponsors; a sponsor's member "
+            "may not take part in its challenge. Leave the team first.",
+            challenge=title,
+            org=org.display_name("en"),
+        )
     user.org_id = org.id
     user.org_admin = False
     if org.approved and user.role == Role.participant:
@@ -396,6 +404,31 @@ def accept(session: Session, *, token: str, user: User) -> Organization:
     invitation.accepted_at = utcnow()
     audit.record(session, "org.joined", actor_id=user.id, org=org.id, invitation=invitation.id)
     return org
+
+
+# Challenges and teams belong to a layer above (challenges); accept() reads only whether
+# the user is in a team of a challenge the organization sponsors, by name, without
+# importing it (as challenges.registration reads the awards).
+_CHALLENGES = table(
+    "challenges", column("id"), column("sponsor_org_id"), column("status"), column("slug")
+)
+_MEMBERSHIPS = table("memberships", column("user_id"), column("challenge_id"))
+UNDECIDED = ("draft", "in_review", "open", "closed", "judging")
+
+
+def _competing_in(session: Session, user: User, org: Organization) -> str | None:
+    """The slug of an undecided challenge ``org`` sponsors in which ``user`` is in a team."""
+    query = (
+        select(_CHALLENGES.c.slug)
+        .join(_MEMBERSHIPS, _MEMBERSHIPS.c.challenge_id == _CHALLENGES.c.id)
+        .where(
+            _MEMBERSHIPS.c.user_id == user.id,
+            _CHALLENGES.c.sponsor_org_id == org.id,
+            _CHALLENGES.c.status.in_(UNDECIDED),
+        )
+        .limit(1)
+    )
+    return session.scalar(query)
 
 
 def revoke_invitation(session: Session, *, invitation: OrgInvitation, actor: User) -> OrgInvitation:

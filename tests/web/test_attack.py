@@ -1,5 +1,5 @@
-"""Attacks on the new pages (security review): the registrations CSV keeps a team's or
-an organization's name that starts like a formula as text (CSV injection)."""
+"""Attacks on the new pages and routes (security review): each test is a finding that
+was fixed (CSV injection, caps, 500s, a competitor joining the sponsor)."""
 
 from __future__ import annotations
 
@@ -114,3 +114,37 @@ def test_registration_times_over_the_api_are_iso_8601(client, world, session, to
     body = response.get_json()
     dt.datetime.fromisoformat(body["registration"]["submitted_at"])
     dt.datetime.fromisoformat(body["rules"]["closes_at"])
+
+
+def test_a_team_member_cannot_join_the_sponsor_of_their_challenge(world, session):
+    """An invitation into the sponsor's organization made a competitor a sponsor of the
+    challenge they take part in (manage_challenge) while staying in their team."""
+    from challenges.policy import Action, can
+    from jiebang import organizations
+    from jiebang.errors import Conflict
+
+    item = world.challenge(
+        opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00"
+    )
+    acme = world.org()
+    boss = world.user("boss@acme.example.com", "sponsor", org=acme)
+    boss.org_admin = True
+    player = world.user("p@example.com")
+    world.team(item, player, name="P Team")
+    session.flush()
+    _invitation, token = organizations.invite(session, org=acme, actor=boss, email="p@example.com")
+    with pytest.raises(Conflict) as refused:
+        organizations.accept(session, token=token, user=player)
+    assert refused.value.field == "invitation"
+    assert player.org_id is None and player.role == "participant"
+    assert not can(session, player, Action.manage_challenge, item)
+    # Another organization, not the sponsor, takes them.
+    other = world.org("other")
+    other.approved = False
+    boss2 = world.user("boss@other.example.com", org=other)
+    boss2.org_admin = True
+    session.flush()
+    _invitation, token = organizations.invite(
+        session, org=other, actor=boss2, email="p@example.com"
+    )
+    assert organizations.accept(session, token=token, user=player) is other
