@@ -304,6 +304,13 @@ def test_consortia_apply_are_shortlisted_and_only_the_shortlisted_submit(
             )
         )
         page.goto(f"/challenges/{SLUG}/team")
+        refusal = page.locator("#submit-refusal")  # said before any upload
+        if shortlisted:
+            expect(refusal).to_have_count(0)
+        else:
+            expect(refusal).to_contain_text(
+                words("Your team was not shortlisted for this challenge, so it cannot submit.")
+            )
         page.get_by_label(words("Code bundle (zip)")).check()
         page.get_by_label(words("File"), exact=True).set_input_files(good_bundle_zip)
         page.get_by_role("button", name=words("Submit"), exact=True).click()
@@ -328,6 +335,7 @@ def test_consortia_apply_are_shortlisted_and_only_the_shortlisted_submit(
     anyone.get_by_label(tr("Team name")).fill("Solo 独行")
     anyone.get_by_role("button", name=tr("Create a team")).click()
     expect(anyone.locator("#registration-panel")).to_have_count(0)
+    expect(anyone.locator("#submit-refusal")).to_have_count(0)
     anyone.get_by_label(tr("Code bundle (zip)")).check()
     anyone.get_by_label(tr("File"), exact=True).set_input_files(good_bundle_zip)
     anyone.get_by_role("button", name=tr("Submit"), exact=True).click()
