@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,6 +23,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SLUG = "digits-consortia"
+SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 CRITERIA = [
     {"name": "technical", "title": {"en": "Technical approach", "zh": "技术方案"}, "weight": 60},
     {"name": "plan", "title": {"en": "Plan and deliverables", "zh": "实施计划"}, "weight": 40},
@@ -43,6 +45,19 @@ TERMS_ZH = "公平竞赛：每个单位一个团队，成绩以团队名义公�
 def lang() -> str:
     """One story (the module's pages choose their language one by one)."""
     return "en"
+
+
+@pytest.fixture
+def shot():
+    """Full-page screenshots as the other stories take them, named by the language the
+    page is in (this story mixes them)."""
+
+    def take(page, name: str) -> None:
+        lang = "zh" if page.evaluate("document.documentElement.lang").startswith("zh") else "en"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"{lang}-{name}.png", full_page=True)
+
+    return take
 
 
 @pytest.fixture
