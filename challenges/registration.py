@@ -405,6 +405,15 @@ def apply(
     reg = registration_of(session, team.id)
     if reg is not None and reg.status in LIVE:
         raise Conflict("registration", "Your team is registered already.")
+    approval = (challenge.registration or {}).get("mode") == "approval"
+    if not approval and reg is not None and reg.status == RegStatus.refused.value:
+        # Open registration approves at once: registering again would undo the refusal.
+        raise Forbidden(
+            "registration",
+            "The sponsor refused your team's registration (%(reason)s); on this challenge "
+            "it cannot register again.",
+            reason=reg.reason,
+        )
     _check_terms(challenge, terms_version)
     kind = applicant_kind(challenge)
     if kind != "individuals":
@@ -425,7 +434,6 @@ def apply(
     if reg is None:
         reg = Registration(team_id=team.id, challenge_id=challenge.id)
         session.add(reg)
-    approval = (challenge.registration or {}).get("mode") == "approval"
     reg.status = RegStatus.pending.value if approval else RegStatus.approved.value
     reg.reason, reg.decided_at, reg.decided_by = "", None if approval else now, None
     reg.submitted_at, reg.submitted_by = now, user.id

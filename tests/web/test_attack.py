@@ -148,3 +148,26 @@ def test_a_team_member_cannot_join_the_sponsor_of_their_challenge(world, session
         session, org=other, actor=boss2, email="p@example.com"
     )
     assert organizations.accept(session, token=token, user=player) is other
+
+
+def test_a_team_refused_on_open_registration_cannot_approve_itself_again(world, session):
+    """``open`` registration approves at once; a team the sponsor refused registered again
+    and was approved at once, which made the refusal void."""
+    from jiebang.errors import Forbidden
+
+    rules = {**RULES, "registration": {**RULES["registration"], "mode": "open"}}
+    item = world.challenge(
+        opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00", **rules
+    )
+    sponsor = world.user("s@example.com", "sponsor", org=world.org())
+    org = world.org("alpha")
+    org.verification = "verified"
+    lead = world.user("lead@alpha.example.com", org=org)
+    team = world.team(item, lead, name="Alpha Team")
+    session.flush()
+    assert registration.apply(session, user=lead, team=team).status == "approved"
+    registration.decide(session, actor=sponsor, team=team, approve=False, reason="Not eligible")
+    with pytest.raises(Forbidden) as refused:
+        registration.apply(session, user=lead, team=team)
+    assert refused.value.field == "registration"
+    assert registration.registration_of(session, team.id).status == "refused"
