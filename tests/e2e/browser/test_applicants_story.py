@@ -225,6 +225,17 @@ def test_consortia_apply_are_shortlisted_and_only_the_shortlisted_submit(
             expect(page.locator("#team-orgs")).to_contain_text(
                 words("waiting for its confirmation")
             )
+            # Unconfirmed, the partner keeps the team from registering, and is named.
+            page.get_by_label(
+                words("I have read the terms (version %(v)s) and accept them for my team.", v=1)
+            ).check()
+            page.get_by_role("button", name=words("Register the team")).click()
+            expect(page.get_by_role("main")).to_contain_text(
+                words(
+                    "Waiting for these partners to confirm: %(orgs)s; or remove them.",
+                    orgs=ORGS[partner][2],
+                )
+            )
             other.goto("/consortium-invitations")
             expect(other.locator("#invitations")).to_contain_text(team_name)
             check(other)
