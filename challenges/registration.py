@@ -522,13 +522,22 @@ def decide(
     if approve:
         if reg.status != RegStatus.pending.value:
             raise Conflict("registration", "This registration is approved already.")
-        reg.status = RegStatus.approved.value
+        status = RegStatus.approved.value
     else:
         if len(reason) < 5:
             raise Invalid("reason", "Give the team the reason for the refusal.")
-        reg.status = RegStatus.refused.value
-    reg.reason, reg.decided_at, reg.decided_by = reason, now, actor.id
-    session.flush()
+        status = RegStatus.refused.value
+    # One decision wins: the row changes only from the state this decision was made on,
+    # so two at once (two tabs, two sponsors' members) cannot both be recorded.
+    decided = session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.status == reg.status)
+        .values(status=status, reason=reason, decided_at=now, decided_by=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:
+        raise Conflict("registration", "Someone decided this registration meanwhile; reload.")
+    session.refresh(reg)
     audit.record(
         session,
         "registration.approved" if approve else "registration.refused",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from challenges import eligibility, registration, teams
 from challenges.applicants import RegStatus
@@ -180,6 +181,44 @@ def test_sponsor_approves_or_refuses_with_a_reason(world, now):
 
     kinds = world.session.scalars(select(Notification.kind).where(Notification.user_id == b.id))
     assert list(kinds) == ["registration.refused"]
+
+
+def test_two_decisions_at_once_record_one(world, sessions, monkeypatch):
+    """Two of the sponsor's members approve the same registration at once: the second
+    has checked it is pending when the first commits. One approval is recorded (one
+    event, one notice); the other is told to reload."""
+    from challenges.models import Team
+    from jiebang.accounts import User
+
+    challenge = world.challenge(registration=reg())
+    world.user("s@example.com", role="sponsor", org=world.org())
+    world.user("t@example.com", role="sponsor", org=world.org())
+    a = world.user("a@example.com")
+    team = world.team(challenge, a)
+    registration.apply(world.session, user=a, team=team)
+    world.session.commit()
+
+    def decide_in(session, email):
+        actor = session.scalars(select(User).where(User.email == email)).one()
+        registration.decide(session, actor=actor, team=session.get(Team, team.id), approve=True)
+
+    checked = registration.clean_text
+
+    def the_other_commits_now(*args, **kwargs):  # after the check, before the write
+        monkeypatch.setattr(registration, "clean_text", checked)
+        with sessions() as other:
+            decide_in(other, "t@example.com")
+            other.commit()
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(registration, "clean_text", the_other_commits_now)
+    with sessions() as mine:
+        with pytest.raises(Conflict, match="meanwhile"):
+            decide_in(mine, "s@example.com")
+        mine.rollback()
+    world.session.expire_all()
+    assert registration.registration_of(world.session, team.id).status == "approved"
+    assert len(_events(world.session, "registration.approved")) == 1
 
 
 def test_withdrawn_or_refused_team_may_apply_again(world):
