@@ -68,10 +68,14 @@ def index():
 @login_required
 def mark_read():
     session = db()
-    one = request.form.get("id", type=int)
-    marked = notifications.mark_read(session, current_user.id, [one] if one else None)
+    # No "id": mark all read; an "id" that is no positive integer marks none (not all).
+    ids = None
+    if "id" in request.form:
+        one = request.form.get("id", type=int)
+        ids = [one] if one is not None and one > 0 else []
+    marked = notifications.mark_read(session, current_user.id, ids)
     session.commit()
-    if one is None:
+    if ids is None:
         flash(_("%(n)s notifications marked read.", n=marked), "success")
     return redirect(url_for("notifications.index"))
 

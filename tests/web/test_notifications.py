@@ -42,6 +42,9 @@ def test_the_list_the_count_in_the_menu_and_marking_read(client, world, session)
     first = session.query(Notification).filter_by(user_id=user.id, kind="challenge.closed").one()
     client.post("/notifications/read", data={"id": first.id})
     assert notifications.unread_count(session, user.id) == 1
+    for bad in ("0", "x", ""):  # a broken id marks none, not every notification
+        client.post("/notifications/read", data={"id": bad})
+        assert notifications.unread_count(session, user.id) == 1
     client.post("/notifications/read", data={})
     assert notifications.unread_count(session, user.id) == 0
     assert notifications.unread_count(session, other.id) == 1  # theirs untouched
