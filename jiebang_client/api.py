@@ -51,7 +51,7 @@ token_option = click.option("--token", envvar="JIEBANG_TOKEN", help="API token."
 class Client:
     def __init__(self, server: str | None, token: str | None) -> None:
         self.server = config.server(server)
-        self.token = config.token(token)
+        self.token = config.token(token, self.server)
 
     def headers(self, *, required: bool = True) -> dict:
         if not self.token:

@@ -41,5 +41,13 @@ def server(explicit: str | None) -> str:
     return (explicit or load().get("server") or DEFAULT_SERVER).rstrip("/")
 
 
-def token(explicit: str | None) -> str | None:
-    return explicit or load().get("token")
+def token(explicit: str | None, server_url: str | None = None) -> str | None:
+    """The explicit token, else the kept one, but only for the server it was issued by
+    (``--server`` naming another server must not send it there)."""
+    if explicit:
+        return explicit
+    saved = load()
+    kept = (saved.get("server") or "").rstrip("/")
+    if server_url is not None and kept != server_url.rstrip("/"):
+        return None
+    return saved.get("token")
