@@ -83,6 +83,22 @@ def team_orgs(session: Session, team_id: int) -> list[TeamOrganization]:
     return list(session.scalars(query.order_by(TeamOrganization.id)))
 
 
+def teams_and_orgs(
+    session: Session, team_ids: list[int]
+) -> tuple[dict[int, Team], dict[int, list[TeamOrganization]]]:
+    """Many teams and their organizations in two queries (the registration lists; one
+    query per team was an N+1)."""
+    ids = sorted(set(team_ids))
+    if not ids:
+        return {}, {}
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(ids)))}
+    orgs: dict[int, list[TeamOrganization]] = {i: [] for i in ids}
+    query = select(TeamOrganization).where(TeamOrganization.team_id.in_(ids))
+    for row in session.scalars(query.order_by(TeamOrganization.id)):
+        orgs[row.team_id].append(row)
+    return teams, orgs
+
+
 def _verified(org: Organization) -> bool:
     return bool(org.is_verified)
 

@@ -191,8 +191,7 @@ def sponsor_page(slug: str):
     allowed_or_404(Action.manage_registrations, item)
     session = db()
     rows = registration.registrations(session, actor=current_user, challenge=item)
-    teams = {r.team_id: session.get(Team, r.team_id) for r in rows}
-    orgs = {r.team_id: registration.team_orgs(session, r.team_id) for r in rows}
+    teams, orgs = registration.teams_and_orgs(session, [r.team_id for r in rows])
     return render_template(
         "registrations_sponsor.html",
         challenge=item,
@@ -212,12 +211,14 @@ def sponsor_csv(slug: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["team_id", "team", "status", "organizations", "uscc", "terms_version"])
-    for r in registration.registrations(session, actor=current_user, challenge=item):
-        rows = registration.team_orgs(session, r.team_id)
+    found = registration.registrations(session, actor=current_user, challenge=item)
+    teams, orgs = registration.teams_and_orgs(session, [r.team_id for r in found])
+    for r in found:
+        rows = orgs[r.team_id]
         writer.writerow(
             [
                 r.team_id,
-                safe_text(session.get(Team, r.team_id).name),
+                safe_text(teams[r.team_id].name),
                 r.status,
                 safe_text("; ".join(f"{o.org.name} ({o.role})" for o in rows)),
                 safe_text("; ".join(o.org.uscc or "" for o in rows)),

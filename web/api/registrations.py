@@ -60,9 +60,14 @@ def org_view(row) -> r.TeamOrg:
     )
 
 
-def registration_view(challenge: Challenge, reg) -> r.RegistrationView:
+def registration_view(
+    challenge: Challenge, reg, *, team: Team | None = None, orgs: list | None = None
+) -> r.RegistrationView:
+    """``team`` and ``orgs`` given: loaded for many at once (the list)."""
     session = db()
-    team = session.get(Team, reg.team_id)
+    team = team or session.get(Team, reg.team_id)
+    if orgs is None:
+        orgs = registration.team_orgs(session, team.id)
     return r.RegistrationView(
         team_id=team.id,
         team=team.name,
@@ -73,7 +78,7 @@ def registration_view(challenge: Challenge, reg) -> r.RegistrationView:
         terms_version=reg.terms_version,
         terms_accepted_at=reg.terms_accepted_at,
         terms_current=reg.terms_version >= (challenge.terms_version or 0),
-        organizations=[org_view(o) for o in registration.team_orgs(session, team.id)],
+        organizations=[org_view(o) for o in orgs],
     )
 
 
@@ -172,10 +177,14 @@ def add_partner(slug: str):
 def list_registrations(slug: str):
     challenge = _challenge(slug)
     rows = registration.registrations(db(), actor=g.api_user, challenge=challenge)
+    teams, orgs = registration.teams_and_orgs(db(), [reg.team_id for reg in rows])
     return read.reply(
         r.RegistrationList(
             rules=rules(challenge),
-            registrations=[registration_view(challenge, reg) for reg in rows],
+            registrations=[
+                registration_view(challenge, reg, team=teams[reg.team_id], orgs=orgs[reg.team_id])
+                for reg in rows
+            ],
         )
     )
 
