@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from challenges import proposal_notices
@@ -90,7 +90,8 @@ def upload(
     blobs: BlobStore,
     now: dt.datetime,
 ) -> Proposal:
-    """Keep ``stream`` as the team's proposal, replacing an earlier one until the due date."""
+    """Keep ``stream`` as the team's proposal, replacing an earlier one until the due date;
+    a different file clears the reviewers' scores of the old one (they score it again)."""
     stage_ = _stage_or_404(challenge)
     require(session, user, Action.upload_proposal, team, now=now)
     if team.challenge_id != challenge.id:
@@ -124,6 +125,12 @@ def upload(
     if proposal is None:
         proposal = Proposal(challenge_id=challenge.id, team_id=team.id)
         session.add(proposal)
+    cleared = 0
+    if replaced is not None and replaced != blob.sha256:
+        # The reviewers scored the old text: their scores do not judge the new one.
+        cleared = session.execute(
+            delete(ProposalScore).where(ProposalScore.proposal_id == proposal.id)
+        ).rowcount
     proposal.sha256, proposal.size = blob.sha256, blob.size
     proposal.filename, proposal.uploaded_by = clean_filename(filename), user.id
     proposal.uploaded_at = now
@@ -137,6 +144,7 @@ def upload(
         sha256=blob.sha256,
         size=blob.size,
         replaced=replaced,
+        scores_cleared=cleared,
     )
     return proposal
 

@@ -281,6 +281,22 @@ def test_totals_weigh_criteria_then_average_reviewers(session, blobs, stage, wor
     assert by_team[a.id].rank == by_team[b.id].rank == 1 and by_team[c.id].rank is None
 
 
+def test_a_new_file_clears_the_scores_of_the_old_one(session, blobs, stage, world):
+    """Reviewers scored version 1; the team hands in version 2 before the due date: the
+    old scores no longer count, and the reviewers score again. The same file again
+    keeps them."""
+    challenge, sponsor, (a, _b, _c) = stage
+    _scored(session, blobs, stage, world, {0: (full(90), full(80))})
+    upload(session, blobs, challenge, a)  # the same bytes: nothing to score again
+    row = next(r for r in proposals.totals(session, challenge=challenge, user=sponsor))
+    assert row.total == pytest.approx(85.0) and row.reviewers == 2
+    upload(session, blobs, challenge, a, make_pdf("Version 2"))
+    row = next(r for r in proposals.totals(session, challenge=challenge, user=sponsor))
+    assert row.total is None and row.reviewers == 0
+    last = session.query(AuditEvent).filter_by(kind="proposal.uploaded").all()[-1]
+    assert '"scores_cleared":6' in last.data
+
+
 def test_a_tie_at_the_cut_off_is_shown_and_never_shortlists_more(session, blobs, stage, world):
     challenge, sponsor, (a, b, c) = stage  # shortlist: 2
     _scored(session, blobs, stage, world, {
