@@ -392,8 +392,8 @@ def accept(session: Session, *, token: str, user: User) -> Organization:
     if org.approved and (title := _competing_in(session, user, org)) is not None:
         raise Conflict(
             "invitation",
-            "You are in a team of %(challenge)s, which %(org)s sponsors; a sponsor's member "
-            "may not take part in its challenge. Leave the team first.",
+            "You are in a team of %(challenge)s, or judge it, and %(org)s sponsors it; a "
+            "sponsor's member may neither take part in nor judge its challenge.",
             challenge=title,
             org=org.display_name("en"),
         )
@@ -413,22 +413,27 @@ _CHALLENGES = table(
     "challenges", column("id"), column("sponsor_org_id"), column("status"), column("slug")
 )
 _MEMBERSHIPS = table("memberships", column("user_id"), column("challenge_id"))
+_JUDGES = table("challenge_judges", column("user_id"), column("challenge_id"))
 UNDECIDED = ("draft", "in_review", "open", "closed", "judging")
 
 
 def _competing_in(session: Session, user: User, org: Organization) -> str | None:
-    """The slug of an undecided challenge ``org`` sponsors in which ``user`` is in a team."""
-    query = (
-        select(_CHALLENGES.c.slug)
-        .join(_MEMBERSHIPS, _MEMBERSHIPS.c.challenge_id == _CHALLENGES.c.id)
-        .where(
-            _MEMBERSHIPS.c.user_id == user.id,
-            _CHALLENGES.c.sponsor_org_id == org.id,
-            _CHALLENGES.c.status.in_(UNDECIDED),
+    """The slug of an undecided challenge ``org`` sponsors in which ``user`` is in a team
+    or is an assigned judge (a judge must not belong to the sponsor: lifecycle's rule)."""
+    for held in (_MEMBERSHIPS, _JUDGES):
+        query = (
+            select(_CHALLENGES.c.slug)
+            .join(held, held.c.challenge_id == _CHALLENGES.c.id)
+            .where(
+                held.c.user_id == user.id,
+                _CHALLENGES.c.sponsor_org_id == org.id,
+                _CHALLENGES.c.status.in_(UNDECIDED),
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
-    return session.scalar(query)
+        if (slug := session.scalar(query)) is not None:
+            return slug
+    return None
 
 
 def revoke_invitation(session: Session, *, invitation: OrgInvitation, actor: User) -> OrgInvitation:

@@ -150,6 +150,30 @@ def test_a_team_member_cannot_join_the_sponsor_of_their_challenge(world, session
     assert organizations.accept(session, token=token, user=player) is other
 
 
+def test_an_assigned_judge_cannot_join_the_sponsor_of_their_challenge(world, session):
+    """Assignment refuses a member of the sponsor; joining the sponsor afterwards must be
+    refused too, or the sponsor's own member judges its challenge (found in review)."""
+    from challenges import lifecycle
+    from challenges.policy import is_judge
+    from jiebang import organizations
+    from jiebang.errors import Conflict
+
+    item = world.challenge(
+        opens_at="2020-01-01T00:00:00+08:00", closes_at="2099-01-01T00:00:00+08:00"
+    )
+    acme = world.org()
+    boss = world.user("boss@acme.example.com", "sponsor", org=acme)
+    boss.org_admin = True
+    admin = world.user("admin@example.com", "admin")
+    expert = world.user("j@example.com")
+    session.flush()
+    lifecycle.assign_judge(session, item, judge=expert, actor=admin)
+    _invitation, token = organizations.invite(session, org=acme, actor=boss, email="j@example.com")
+    with pytest.raises(Conflict, match="judge"):
+        organizations.accept(session, token=token, user=expert)
+    assert expert.org_id is None and is_judge(session, user=expert, challenge=item)
+
+
 def test_a_team_refused_on_open_registration_cannot_approve_itself_again(world, session):
     """``open`` registration approves at once; a team the sponsor refused registered again
     and was approved at once, which made the refusal void."""
