@@ -72,7 +72,7 @@ def _phone(pages, *, login=None, as_user: str | None = None, **options):
 
 
 def test_every_challenge_tab_is_whole_on_a_phone(pages, everyone, lang, login, shot, tr):
-    """Fix 1: the five tabs fit (wrapped) in 360 px; none is cut off or scrolled away."""
+    """Fix 1: the seven tabs fit (wrapped) in 360 px; none is cut off or scrolled away."""
     page = _phone(pages, login=login, as_user="ada@example.com")
     slug = everyone["digits"].slug
     for key, path in [
@@ -80,11 +80,13 @@ def test_every_challenge_tab_is_whole_on_a_phone(pages, everyone, lang, login, s
         ("data", "/data"),
         ("rules", "/rules"),
         ("leaderboard", "/leaderboard"),
+        ("announcements", "/announcements"),
+        ("questions", "/questions"),
         ("team", "/team"),
     ]:
         page.goto(f"/challenges/{slug}{path}")
         tabs = page.get_by_role("navigation", name=tr("Challenge sections"))
-        expect(tabs.get_by_role("link")).to_have_count(5)
+        expect(tabs.get_by_role("link")).to_have_count(7)
         assert tabs.evaluate("n => n.scrollWidth <= n.clientWidth"), "the tab bar scrolls"
         cut = tabs.evaluate(
             """n => Array.from(n.querySelectorAll('a')).filter(a => {
