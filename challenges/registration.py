@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import column, func, select, table, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from challenges.announcements import clean_text
@@ -456,7 +457,14 @@ def apply(
     if challenge.terms_version:
         reg.terms_version, reg.terms_accepted_at = challenge.terms_version, now
         reg.terms_accepted_by = user.id
-    session.flush()
+    try:
+        # Two members may apply for a new team at once; the unique key on team decides.
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "registration", "Your team has applied already; reload to see its registration."
+        ) from None
     audit.record(
         session,
         "registration.applied",

@@ -183,6 +183,41 @@ def test_sponsor_approves_or_refuses_with_a_reason(world, now):
     assert list(kinds) == ["registration.refused"]
 
 
+def test_two_members_applying_at_once_register_the_team_once(world, sessions, monkeypatch):
+    """The second member has seen no registration when the first one's commits: a clear
+    Conflict, not a server error from the unique key."""
+    from challenges.models import Team
+    from jiebang.accounts import User
+
+    challenge = world.challenge(registration=reg())
+    a, b = world.user("a@example.com"), world.user("b@example.com")
+    team = world.team(challenge, a)
+    teams.join_team(world.session, user=b, team=team, join_code=team.join_code)
+    world.session.commit()
+
+    def apply_in(session, email):
+        user = session.scalars(select(User).where(User.email == email)).one()
+        registration.apply(session, user=user, team=session.get(Team, team.id))
+
+    checked = registration._check_terms
+
+    def the_other_applies_now(*args, **kwargs):  # after the lookup, before the insert
+        monkeypatch.setattr(registration, "_check_terms", checked)
+        with sessions() as other:
+            apply_in(other, "b@example.com")
+            other.commit()
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(registration, "_check_terms", the_other_applies_now)
+    with sessions() as mine:
+        with pytest.raises(Conflict, match="applied already"):
+            apply_in(mine, "a@example.com")
+        mine.rollback()
+    world.session.expire_all()
+    assert registration.registration_of(world.session, team.id).status == "pending"
+    assert len(_events(world.session, "registration.applied")) == 1
+
+
 def test_two_decisions_at_once_record_one(world, sessions, monkeypatch):
     """Two of the sponsor's members approve the same registration at once: the second
     has checked it is pending when the first commits. One approval is recorded (one
