@@ -65,13 +65,15 @@ def test_a_team_works_from_the_terminal(client_env, cli, tmp_path):
         "t.assign(prediction=t['px36'].gt(8).astype(int))[['id', 'prediction']]"
         ".to_csv(os.environ['JIEBANG_OUTPUT'] + '/predictions.csv', index=False)\n"
     )
-    done = run(client_env, "submit", SLUG, str(folder), "--wait")
+    done = run(client_env, "submit", SLUG, str(folder), "--wait", "--json")
     assert "uploading" in done.stderr
-    result = json.loads(done.stdout.split("\n", 1)[1])
+    result = json.loads(done.stdout)  # --json: only the API's JSON on stdout
     assert result["status"] == "scored" and result["public_score"] is not None
     sub_id = result["id"]
 
-    again = json.loads(run(client_env, "status", str(sub_id)).stdout)
+    again = json.loads(run(client_env, "status", str(sub_id), "--json").stdout)
+    words = run(client_env, "status", str(sub_id)).stdout  # without it: in words
+    assert "scored" in words and f"{again['public_score']:.4f}" in words
     assert again["public_score"] == result["public_score"]
     table = run(client_env, "leaderboard", SLUG).stdout
     assert "Terminal Team" in table
@@ -129,7 +131,7 @@ def test_an_image_tag_is_uploaded_thin(client_env, cli, tmp_path, docker_host):
     client = sandboxes.connect(docker_host)
     archives = demo.build_submission_archives(client, bundle, tmp_path, names=("good",))
     full_size = archives["good"].stat().st_size
-    done = run(env, "submit", SLUG, demo.image_tag("good"), "--wait")
+    done = run(env, "submit", SLUG, demo.image_tag("good"), "--wait", "--json")
     assert "thin upload" in done.stderr and "base layers left out" in done.stderr
-    result = json.loads(done.stdout.split("\n", 1)[1])
+    result = json.loads(done.stdout)
     assert result["status"] == "scored" and result["size"] < full_size / 100
