@@ -106,9 +106,9 @@ def _web_submit(user, slug: str, kind: str, path: Path, note: str) -> int:
 
 
 def _cli_submit(client_run, token: str, slug: str, target: str, **extra: str) -> dict:
-    done = client_run(token, "submit", slug, target, "--wait", ok=False, **extra)
-    assert done.stdout.startswith("submission "), done.stderr
-    return json.loads(done.stdout.split("\n", 1)[1])
+    done = client_run(token, "submit", slug, target, "--wait", "--json", ok=False, **extra)
+    assert done.stderr.startswith("submission ") or "\nsubmission " in done.stderr, done.stderr
+    return json.loads(done.stdout)  # --json: only the API's JSON on stdout
 
 
 def _people(world, session) -> dict[str, str]:
