@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from challenges import proposals
-from challenges import service as challenges
 from challenges.policy import Action
 from challenges.proposal_models import ProposalReviewer
 from challenges.teams import team_of
@@ -18,7 +17,7 @@ from jiebang.errors import NotFound, ServiceError
 from web.acting import finish
 from web.ext import db, services
 from web.proposal_files import send_proposal
-from web.roles import allowed_or_404
+from web.roles import allowed_or_404, published_or_404
 from web.uploads import large_body
 
 bp = Blueprint("proposals", __name__)
@@ -38,13 +37,7 @@ def _navigation():
 
 def _staged(slug: str):
     """A published challenge with a proposal stage; a 404 otherwise."""
-    try:
-        item = challenges.get_challenge(db(), slug, public_only=True)
-    except NotFound:
-        abort(404)
-    if not item.proposal:
-        abort(404)
-    return item
+    return published_or_404(slug, asking="proposal")
 
 
 def _done(exc: ServiceError | None, target: str, message: str = "", **values):

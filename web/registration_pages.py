@@ -10,31 +10,24 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from challenges import eligibility, registration
-from challenges import service as challenges
 from challenges.models import Challenge, Team
 from challenges.policy import Action
 from challenges.team_rules import applicant_kind, registration_closes_at, teams_freeze_at
 from challenges.teams import get_team, team_of
 from jiebang.db import utcnow
-from jiebang.errors import NotFound, ServiceError
+from jiebang.errors import ServiceError
 from web.acting import finish
 from web.board_csv import safe_text
 from web.errors import translate
 from web.ext import db
-from web.roles import allowed_or_404
+from web.roles import allowed_or_404, published_or_404
 
 bp = Blueprint("registration", __name__)
 
 
 def _asking(slug: str) -> Challenge:
     """A published challenge that asks for registration; a 404 otherwise."""
-    try:
-        item = challenges.get_challenge(db(), slug, public_only=True)
-    except NotFound:
-        abort(404)
-    if not item.registration:
-        abort(404)
-    return item
+    return published_or_404(slug, asking="registration")
 
 
 def _done(exc: ServiceError | None, target: str, message: str = "", **values):

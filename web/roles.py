@@ -7,8 +7,11 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from challenges import service as challenges
+from challenges.models import Challenge
 from challenges.policy import Action, can
 from jiebang.accounts import Role
+from jiebang.errors import NotFound
 from web.ext import db
 
 
@@ -35,3 +38,15 @@ def allowed_or_404(action: Action, target: object = None) -> None:
     """Pages answer every refusal with a 404, so they cannot be probed."""
     if not can(db(), current_user, action, target):
         abort(404)
+
+
+def published_or_404(slug: str, *, asking: str) -> Challenge:
+    """A published challenge whose ``asking`` attribute is set (its registration, its
+    proposal stage); a 404 otherwise, the same for one that does not exist."""
+    try:
+        item = challenges.get_challenge(db(), slug, public_only=True)
+    except NotFound:
+        abort(404)
+    if not getattr(item, asking):
+        abort(404)
+    return item
